@@ -6,8 +6,8 @@ from enum import StrEnum
 
 
 class Permission(StrEnum):
-    VIEW_DIRECTORY = "directory.view"          # people and teams pages
-    MANAGE_PEOPLE = "people.manage"            # create people, edit flags, deactivate
+    VIEW_DIRECTORY = "directory.view"  # people and teams pages
+    MANAGE_PEOPLE = "people.manage"  # create people, edit flags, deactivate
     IMPORT_ORG_CHART = "org.import"
     MANAGE_TEAMS = "teams.manage"
     VIEW_ROLES = "roles.view"

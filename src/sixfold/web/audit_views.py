@@ -1,0 +1,212 @@
+"""The audit log: a filterable, paginated page, a CSV export and the JSON API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from sixfold import audit
+from sixfold.auth.permissions import Permission
+from sixfold.auth.service import Principal
+from sixfold.web.access import DbSession, Require
+from sixfold.web.templating import query_without_page, render
+
+router = APIRouter()
+CanViewAudit = Annotated[Principal, Require(Permission.VIEW_AUDIT).as_dependency()]
+PAGE_SIZE = 50
+# A spreadsheet treats a cell starting with these as a formula; prefixing a quote keeps the
+# exported text as text (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+
+
+class AuditFilter(BaseModel):
+    action: str = ""
+    actor: str = ""
+    target: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        entry = audit.AuditEntry
+        if self.action:
+            query = query.where(entry.action.like(f"{self.action}%"))
+        if self.actor:
+            query = query.where(func.lower(entry.actor).like(f"%{self.actor.lower()}%"))
+        if self.target:
+            query = query.where(func.lower(entry.target).like(f"%{self.target.lower()}%"))
+        if self.since:
+            query = query.where(entry.at >= datetime.combine(self.since, time.min, tzinfo=UTC))
+        if self.until:
+            end = datetime.combine(self.until, time.min, tzinfo=UTC) + timedelta(days=1)
+            query = query.where(entry.at < end)
+        return query
+
+
+def _filter(
+    action: Annotated[str, Query(max_length=100)] = "",
+    actor: Annotated[str, Query(max_length=320)] = "",
+    target: Annotated[str, Query(max_length=200)] = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> AuditFilter:
+    return AuditFilter(action=action, actor=actor, target=target, since=since, until=until)
+
+
+def _page(db: Session, filters: AuditFilter, page: int) -> tuple[list[audit.AuditEntry], int]:
+    total = db.scalar(filters.apply(select(func.count()).select_from(audit.AuditEntry))) or 0
+    rows = db.scalars(
+        filters.apply(select(audit.AuditEntry))
+        .order_by(audit.AuditEntry.seq.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
+@router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
+def audit_page(
+    request: Request,
+    principal: CanViewAudit,
+    db: DbSession,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    action: Annotated[str, Query(max_length=100)] = "",
+    actor: Annotated[str, Query(max_length=320)] = "",
+    target: Annotated[str, Query(max_length=200)] = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> HTMLResponse:
+    filters = _filter(action, actor, target, since, until)
+    entries, total = _page(db, filters, page)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(
+        request,
+        "audit.html",
+        entries=entries,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        export_query=query_without_page(request),
+        actions=db.scalars(
+            select(audit.AuditEntry.action).distinct().order_by(audit.AuditEntry.action)
+        ).all(),
+    )
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv_rows(db: Session, filters: AuditFilter) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target",
+            "ip_address",
+            "details",
+            "hash",
+        ]
+    )
+    query = filters.apply(select(audit.AuditEntry)).order_by(audit.AuditEntry.seq)
+    for entry in db.scalars(query.execution_options(yield_per=1000)):
+        writer.writerow(
+            [
+                safe_cell(v)
+                for v in (
+                    entry.seq,
+                    entry.at.isoformat(),
+                    entry.actor,
+                    entry.action,
+                    entry.target_type,
+                    entry.target_id,
+                    entry.target,
+                    entry.ip_address,
+                    entry.details,
+                    entry.hash,
+                )
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+@router.get("/audit.csv", include_in_schema=False)
+def audit_csv(
+    principal: CanViewAudit,
+    db: DbSession,
+    action: Annotated[str, Query(max_length=100)] = "",
+    actor: Annotated[str, Query(max_length=320)] = "",
+    target: Annotated[str, Query(max_length=200)] = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> StreamingResponse:
+    filters = _filter(action, actor, target, since, until)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(
+        _csv_rows(db, filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sixfold-audit-{stamp}.csv"'},
+    )
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: str
+    target: str
+    ip_address: str
+    details: dict[str, Any]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    page: int
+
+
+@router.get("/api/v1/audit", response_model=AuditPage, tags=["audit"])
+def audit_api(
+    principal: CanViewAudit,
+    db: DbSession,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    action: Annotated[str, Query(max_length=100)] = "",
+    actor: Annotated[str, Query(max_length=320)] = "",
+    target: Annotated[str, Query(max_length=200)] = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> AuditPage:
+    entries, total = _page(db, _filter(action, actor, target, since, until), page)
+    return AuditPage(
+        items=[AuditEntryOut.model_validate(e, from_attributes=True) for e in entries],
+        total=total,
+        page=page,
+    )
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,37 @@
+"""The overview page and the health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
+
+from sixfold import __version__
+from sixfold.org import service as org_service
+from sixfold.web.access import DbSession, MaybeSignedIn, SignedIn
+from sixfold.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def overview(request: Request, principal: SignedIn, db: DbSession) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    return render(
+        request,
+        "overview.html",
+        organisation=organisation,
+        stats=org_service.directory_stats(db, organisation),
+        my_roles=principal.grants.roles,
+        team_names=org_service.team_names(db, organisation),
+    )
+
+
+@router.get("/healthz", tags=["meta"])
+def healthz(db: DbSession, _principal: MaybeSignedIn) -> dict[str, str]:
+    db.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,89 @@
+"""Jinja2 set-up: one environment over every capability's templates folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from sixfold.auth.permissions import Permission
+from sixfold.auth.service import Principal
+from sixfold.web.access import CSRF_FIELD, csrf_token
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    permission: Permission | None
+
+
+# Only areas that work are listed; each capability adds its entry when it lands.
+NAVIGATION = (
+    NavItem("Overview", "/", None),
+    NavItem("People", "/people", Permission.VIEW_DIRECTORY),
+    NavItem("Teams", "/teams", Permission.VIEW_DIRECTORY),
+    NavItem("Roles", "/roles", Permission.VIEW_ROLES),
+    NavItem("Import", "/imports", Permission.IMPORT_ORG_CHART),
+    NavItem("Audit log", "/audit", Permission.VIEW_AUDIT),
+)
+
+
+def template_dirs() -> list[Path]:
+    return sorted(PACKAGE_DIR.glob("*/templates"))
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = format_when
+    env.globals["csrf_field_name"] = CSRF_FIELD
+    return Jinja2Templates(env=env)
+
+
+def format_when(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d %b %Y %H:%M UTC")
+
+
+def nav_for(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    return [
+        item
+        for item in NAVIGATION
+        if item.permission is None or principal.grants.has_anywhere(item.permission)
+    ]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    templates: Jinja2Templates = request.app.state.templates
+    context.update(
+        principal=principal,
+        me=principal.person if principal else None,
+        nav=nav_for(principal),
+        current_path=request.url.path,
+        csrf_token=csrf_token(request),
+        oidc_label=request.app.state.settings.oidc_label,
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def query_without_page(request: Request) -> str:
+    """The current query string minus `page`, for pager and export links."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
