@@ -81,7 +81,7 @@ def _start_embedded_worker(
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
-    runner = Runner(factory, models=state_machines(), worker_id="embedded")
+    runner = Runner(factory, models=state_machines())
     thread = threading.Thread(
         target=runner.run_forever, args=(stop,), daemon=True, name="sixfold-worker"
     )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from sixfold.web.access import SignedIn
+from sixfold.web.routing import add_routes
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -38,4 +39,4 @@ def me(principal: SignedIn) -> MeOut:
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

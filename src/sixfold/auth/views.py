@@ -25,6 +25,7 @@ from sixfold.web.access import (
     session_signer,
     settings_of,
 )
+from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -275,4 +276,4 @@ def revoke_role(
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

@@ -12,6 +12,7 @@ from sixfold.auth.service import Principal
 from sixfold.org import service
 from sixfold.org.models import Person
 from sixfold.web.access import DbSession, Require
+from sixfold.web.routing import add_routes
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 CanViewDirectory = Annotated[Principal, Require(Permission.VIEW_DIRECTORY).as_dependency()]
@@ -114,4 +115,4 @@ def list_teams(principal: CanViewDirectory, db: DbSession) -> list[TeamOut]:
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

@@ -13,6 +13,7 @@ from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.org import imports, service
 from sixfold.web.access import DbSession, Require, client_ip
+from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
 
 router = APIRouter()
@@ -140,4 +141,4 @@ def import_api(job_id: int, principal: CanImport, db: DbSession) -> ImportOut:
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

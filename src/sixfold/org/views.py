@@ -12,6 +12,7 @@ from sixfold.auth.permissions import Permission, Role
 from sixfold.auth.service import Principal
 from sixfold.org import service
 from sixfold.web.access import DbSession, Require, client_ip
+from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,4 +110,4 @@ def team_page(
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

@@ -61,6 +61,7 @@ def create_app(
 
 def _register_capabilities(app: FastAPI) -> None:
     from sixfold.auth import api as auth_api
+    from sixfold.auth import oidc as auth_oidc
     from sixfold.auth import views as auth_views
     from sixfold.org import api as org_api
     from sixfold.org import import_views
@@ -69,6 +70,7 @@ def _register_capabilities(app: FastAPI) -> None:
 
     for module in (home, auth_views, auth_api, org_views, org_api, import_views, audit_views):
         module.register(app)
+    auth_oidc.register(app)
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

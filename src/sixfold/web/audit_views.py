@@ -18,6 +18,7 @@ from sixfold import audit
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.web.access import DbSession, Require
+from sixfold.web.routing import add_routes
 from sixfold.web.templating import query_without_page, render
 
 router = APIRouter()
@@ -209,4 +210,4 @@ def audit_api(
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

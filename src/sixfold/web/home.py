@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sixfold import __version__
 from sixfold.org import service as org_service
 from sixfold.web.access import DbSession, MaybeSignedIn, SignedIn
+from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
 
 router = APIRouter()
@@ -34,4 +35,4 @@ def healthz(db: DbSession, _principal: MaybeSignedIn) -> dict[str, str]:
 
 
 def register(app: FastAPI) -> None:
-    app.include_router(router)
+    add_routes(app, router)

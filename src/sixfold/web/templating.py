@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ def template_dirs() -> list[Path]:
     return sorted(PACKAGE_DIR.glob("*/templates"))
 
 
+@cache
 def make_templates() -> Jinja2Templates:
+    """One environment per process: compiled templates are shared by every app instance."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
         autoescape=select_autoescape(default=True, default_for_string=True),
