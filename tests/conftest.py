@@ -54,9 +54,7 @@ def _fresh_postgres_database(server_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session", params=selected_backends())
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of an empty database of one backend, created once for the run."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("sqlite") / "sixfold.db"
@@ -88,6 +86,11 @@ def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """
     connection = engine.connect()
     outer = connection.begin()
+    if engine.dialect.name == "sqlite":
+        # Python's sqlite3 driver defers BEGIN until the first write, so a SAVEPOINT issued
+        # before it would open (and its RELEASE commit) a real transaction. Beginning
+        # explicitly makes every savepoint nest inside the transaction rolled back below.
+        connection.exec_driver_sql("BEGIN")
     factory = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )

@@ -174,7 +174,9 @@ def verify_chain(session: Session) -> ChainReport:
     for entry in iter_entries(session):
         problem = _entry_problem(entry, expected_seq, expected_prev)
         if problem:
-            return ChainReport(checked=checked, first_broken=entry.seq, reason=problem)
+            # A gap is reported at the missing number, anything else at the entry itself.
+            broken = min(entry.seq, expected_seq)
+            return ChainReport(checked=checked, first_broken=broken, reason=problem)
         expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_seq, head.last_hash) != (expected_seq - 1, expected_prev):

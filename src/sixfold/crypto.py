@@ -22,8 +22,9 @@ class SecretDecryptionError(ValueError):
 
 
 def derive_key(secret_key: str, purpose: str, length: int = 32) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
-                info=f"sixfold:{purpose}".encode())
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=None, info=f"sixfold:{purpose}".encode()
+    )
     return hkdf.derive(secret_key.encode("utf-8"))
 
 

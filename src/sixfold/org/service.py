@@ -69,7 +69,7 @@ def directory_stats(session: Session, organisation: Organisation) -> DirectorySt
 
 def team_names(session: Session, organisation: Organisation) -> dict[int, str]:
     query = select(Team.id, Team.path).where(Team.organisation_id == organisation.id)
-    return {team_id: path for team_id, path in session.execute(query)}
+    return {row.id: row.path for row in session.execute(query)}
 
 
 @dataclass(frozen=True)

@@ -76,9 +76,9 @@ def main() -> int:
         "total",
         sum(counts.values()),
         "risky",
-        sum(c for (l, _), c in counts.items() if l == "risky"),
+        sum(c for (label, _), c in counts.items() if label == "risky"),
         "benign",
-        sum(c for (l, _), c in counts.items() if l == "benign"),
+        sum(c for (label, _), c in counts.items() if label == "benign"),
     )
     for e in errors:
         print("ERROR", e)
