@@ -11,8 +11,14 @@ from sixfold import audit
 def _write(db: Session, count: int) -> list[audit.AuditEntry]:
     actor = audit.Actor(id=None, label="tester", ip_address="127.0.0.1")
     return [
-        audit.record(db, actor, "test.action", target_type="thing", target_id=i,
-                     details={"n": i, "note": "ünïcode"})
+        audit.record(
+            db,
+            actor,
+            "test.action",
+            target_type="thing",
+            target_id=i,
+            details={"n": i, "note": "ünïcode"},
+        )
         for i in range(count)
     ]
 
@@ -46,8 +52,9 @@ def _drop_guard(db: Session) -> None:
 def test_verify_names_the_first_altered_entry(db: Session) -> None:
     entries = _write(db, 5)
     _drop_guard(db)
-    db.execute(text("UPDATE audit_entries SET action = 'forged' WHERE seq = :seq"),
-               {"seq": entries[2].seq})
+    db.execute(
+        text("UPDATE audit_entries SET action = 'forged' WHERE seq = :seq"), {"seq": entries[2].seq}
+    )
     db.expire_all()
     report = audit.verify_chain(db)
     assert report.first_broken == entries[2].seq
