@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -38,11 +40,16 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _database(settings: Settings) -> sessionmaker[Session]:
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A migrated database for the duration of one command; connections closed after."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return make_sessionmaker(engine)
+    try:
+        migrate(engine)
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -61,18 +68,18 @@ def serve(
     from sixfold.web.app import create_app
 
     settings = _settings()
-    factory = _database(settings)
-    settings.resolved_secret_key  # noqa: B018 - creates the key file before the first request
-    web_app = create_app(settings, session_factory=factory)
-    stop = threading.Event()
-    worker = _start_embedded_worker(factory, stop) if settings.embedded_worker else None
-    console.print(f"Sixfold is serving at http://{host}:{port}")
-    try:
-        uvicorn.run(web_app, host=host, port=port, log_level="info")
-    finally:
-        stop.set()
-        if worker is not None:
-            worker.join(timeout=10)
+    with _database(settings) as factory:
+        settings.resolved_secret_key  # noqa: B018 - creates the key file before the first request
+        web_app = create_app(settings, session_factory=factory)
+        stop = threading.Event()
+        worker = _start_embedded_worker(factory, stop) if settings.embedded_worker else None
+        console.print(f"Sixfold is serving at http://{host}:{port}")
+        try:
+            uvicorn.run(web_app, host=host, port=port, log_level="info")
+        finally:
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=10)
 
 
 def _start_embedded_worker(
@@ -101,16 +108,16 @@ def worker(
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
-    factory = _database(_settings())
-    name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    runner = Runner(factory, models=state_machines(), worker_id=name)
-    console.print(f"worker {name} started")
-    try:
-        runner.run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    with _database(_settings()) as factory:
+        name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        runner = Runner(factory, models=state_machines(), worker_id=name)
+        console.print(f"worker {name} started")
+        try:
+            runner.run_forever(stop)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 @app.command()
@@ -119,10 +126,10 @@ def demo() -> None:
     from sixfold.org.demo import seed_demo
 
     settings = _settings()
-    factory = _database(settings)
-    with transaction(factory) as session:
-        logins = seed_demo(session, settings=settings)
-    _print_logins(logins)
+    with _database(settings) as factory:
+        with transaction(factory) as session:
+            logins = seed_demo(session, settings=settings)
+        _print_logins(logins)
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:
@@ -153,20 +160,24 @@ def user_create(
 ) -> None:
     """Create a person who can sign in, with roles organisation-wide."""
     settings = _settings()
-    factory = _database(settings)
-    secret = password or getpass.getpass("Password: ")
-    try:
-        with transaction(factory) as session:
-            organisation = org_service.ensure_organisation(session, "My organisation", "default")
-            person = org_service.create_person(
-                session, organisation, name=name, email=email, title=title, actor=CLI_ACTOR
-            )
-            auth_service.set_password(session, person, secret, settings=settings, actor=CLI_ACTOR)
-            for each in role:
-                auth_service.assign_role(session, person, each, team=None, actor=CLI_ACTOR)
-    except DomainError as error:
-        raise _fail(str(error)) from error
-    console.print(f"Created {email}.")
+    with _database(settings) as factory:
+        secret = password or getpass.getpass("Password: ")
+        try:
+            with transaction(factory) as session:
+                organisation = org_service.ensure_organisation(
+                    session, "My organisation", "default"
+                )
+                person = org_service.create_person(
+                    session, organisation, name=name, email=email, title=title, actor=CLI_ACTOR
+                )
+                auth_service.set_password(
+                    session, person, secret, settings=settings, actor=CLI_ACTOR
+                )
+                for each in role:
+                    auth_service.assign_role(session, person, each, team=None, actor=CLI_ACTOR)
+        except DomainError as error:
+            raise _fail(str(error)) from error
+        console.print(f"Created {email}.")
 
 
 @token_app.command("create")
@@ -175,32 +186,34 @@ def token_create(
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
-    factory = _database(_settings())
-    try:
-        with transaction(factory) as session:
-            person = auth_service.find_person_by_email(session, user)
-            if person is None:
-                raise _fail(f"nobody has the e-mail address {user}")
-            _token, secret = auth_service.create_api_token(session, person, name, actor=CLI_ACTOR)
-    except DomainError as error:
-        raise _fail(str(error)) from error
-    typer.echo(secret)
+    with _database(_settings()) as factory:
+        try:
+            with transaction(factory) as session:
+                person = auth_service.find_person_by_email(session, user)
+                if person is None:
+                    raise _fail(f"nobody has the e-mail address {user}")
+                _token, secret = auth_service.create_api_token(
+                    session, person, name, actor=CLI_ACTOR
+                )
+        except DomainError as error:
+            raise _fail(str(error)) from error
+        typer.echo(secret)
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain of the audit log; name the first broken entry."""
-    factory = _database(_settings())
-    with factory() as session:
-        report = audit.verify_chain(session)
-    if report.ok:
-        console.print(f"[green]ok[/green]: {report.checked} entries, chain intact")
-        return
-    console.print(
-        f"[red]broken[/red] at entry {report.first_broken}: {report.reason} "
-        f"({report.checked} entries before it are intact)"
-    )
-    raise typer.Exit(1)
+    with _database(_settings()) as factory:
+        with factory() as session:
+            report = audit.verify_chain(session)
+        if report.ok:
+            console.print(f"[green]ok[/green]: {report.checked} entries, chain intact")
+            return
+        console.print(
+            f"[red]broken[/red] at entry {report.first_broken}: {report.reason} "
+            f"({report.checked} entries before it are intact)"
+        )
+        raise typer.Exit(1)
 
 
 @app.command("import-org")
@@ -215,10 +228,10 @@ def import_org(
     """Import an org chart (id,name,email,title,department,manager_id) from CSV."""
     from sixfold.org.cli_import import run_import
 
-    factory = _database(_settings())
-    raise typer.Exit(
-        run_import(factory, path, skip_invalid=skip_invalid, console=console, actor=CLI_ACTOR)
-    )
+    with _database(_settings()) as factory:
+        raise typer.Exit(
+            run_import(factory, path, skip_invalid=skip_invalid, console=console, actor=CLI_ACTOR)
+        )
 
 
 def main() -> None:

@@ -1,0 +1,145 @@
+"""The directory, roles, imports and audit pages doing their work end to end over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sixfold import audit
+from sixfold.auth import service as auth_service
+from sixfold.auth.permissions import Role
+from sixfold.config import Settings
+from sixfold.jobs import Runner
+from sixfold.org.imports import ImportJob
+from sixfold.org.models import Person
+from sixfold.web.audit_views import safe_cell
+from tests import factories
+from tests.web.conftest import csrf_of, sign_in
+
+CHART = (
+    "id,name,email,title,department,manager_id,cost_centre\n"
+    "E1,Ada Boss,ada@example.org,CEO,Executive,,CC1\n"
+    "E2,Bo Lead,bo@example.org,Head of Platform,Engineering/Platform,E1,CC2\n"
+    "E3,Cy Dev,cy@example.org,Engineer,Engineering/Platform,E2,CC2\n"
+)
+
+
+def _admin(client: TestClient, db: Session, settings: Settings) -> Person:
+    admin = factories.person(
+        db, factories.organisation(db), roles=(Role.ADMINISTRATOR,), settings=settings
+    )
+    db.commit()
+    sign_in(client, admin.email, factories.PASSWORD)
+    return admin
+
+
+def test_upload_is_imported_by_the_worker_and_shown(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:
+    _admin(client, db, settings)
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf_of(client)},
+        files={"file": ("chart.csv", CHART.encode(), "text/csv")},
+    )
+    assert response.status_code == 303
+    job_url = response.headers["location"]
+    assert "queued" in client.get(job_url).text
+    assert Runner(session_factory, models=[ImportJob]).run_single_cycle() == 1
+    page = client.get(job_url).text
+    assert "Imported: 3 new" in page
+    assert "Platform" in client.get("/teams").text
+    cy = db.scalars(select(Person).where(Person.email == "cy@example.org")).one()
+    assert cy.manager is not None
+    assert cy.manager.email == "bo@example.org"
+    assert cy.attributes == {"cost_centre": "CC2"}
+    status = client.get(f"/api{job_url.replace('/imports', '/v1/imports')}").json()
+    assert status["finished"] is True
+    assert status["result"]["created"] == 3
+
+
+def test_an_invalid_upload_imports_nothing_and_names_the_lines(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:
+    _admin(client, db, settings)
+    bad = CHART + "E4,Di Ghost,di@example.org,Engineer,Engineering,E99,CC3\n"
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf_of(client)},
+        files={"file": ("bad.csv", bad.encode(), "text/csv")},
+    )
+    Runner(session_factory, models=[ImportJob]).run_single_cycle()
+    page = client.get(response.headers["location"]).text
+    assert "Nothing was imported" in page
+    assert "E99" in page
+    assert db.scalars(select(Person).where(Person.email == "ada@example.org")).first() is None
+
+
+def test_granting_a_role_is_audited(client: TestClient, db: Session, settings: Settings) -> None:
+    _admin(client, db, settings)
+    someone = factories.person(db, factories.organisation(db), password=None)
+    db.commit()
+    response = client.post(
+        f"/people/{someone.id}/roles",
+        data={"csrf_token": csrf_of(client), "role": "community_mentor"},
+    )
+    assert response.status_code == 303
+    assert "Community mentor" in client.get(f"/people/{someone.id}").text
+    entry = db.scalars(
+        select(audit.AuditEntry)
+        .where(audit.AuditEntry.action == "role.granted")
+        .order_by(audit.AuditEntry.seq.desc())
+    ).first()
+    assert entry is not None
+    assert entry.details["role"] == "community_mentor"
+
+
+def test_the_last_administrator_cannot_be_removed(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    admin = _admin(client, db, settings)
+    (grant,) = auth_service.assignments_of(db, admin)
+    response = client.post(
+        f"/people/{admin.id}/roles/{grant.id}/revoke", data={"csrf_token": csrf_of(client)}
+    )
+    assert response.status_code == 422
+    assert "last administrator" in response.text
+
+
+def test_audit_filters_and_exports_formula_safe_csv(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _admin(client, db, settings)
+    audit.record(
+        db,
+        audit.Actor(id=None, label='=HYPERLINK("http://evil")'),
+        "test.export",
+        target="+SUM(A1)",
+    )
+    db.commit()
+    page = client.get("/audit", params={"action": "test.export"}).text
+    assert "test.export" in page
+    assert "auth.login" not in page.split("<tbody>")[1]
+    exported = client.get("/audit.csv", params={"action": "test.export"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [row["action"] for row in rows] == ["test.export"]
+    assert rows[0]["actor"].startswith("'=")
+    assert rows[0]["target"] == "'+SUM(A1)"
+
+
+def test_safe_cell_neutralises_every_formula_prefix() -> None:
+    for prefix in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
+        assert safe_cell(prefix + "1").startswith("'")
+    assert safe_cell("plain") == "plain"
+    assert safe_cell(None) == ""
