@@ -20,6 +20,7 @@ from sixfold.config import Settings, load_settings
 from sixfold.db import make_engine, make_sessionmaker, migrate, transaction
 from sixfold.errors import DomainError
 from sixfold.org import service as org_service
+from sixfold.risk import cli as risk_cli
 
 app = typer.Typer(
     help="Sixfold: governed social media for organisations.",
@@ -32,6 +33,7 @@ audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+risk_cli.register(app)
 console = Console(stderr=True)
 CLI_ACTOR = audit.Actor(id=None, label="cli")
 

@@ -1,0 +1,117 @@
+"""The organisation's policy: its confidential terms and how findings turn into a verdict.
+
+Default policy (documented in docs/risk.md): a finding's severity decides its effect, so any
+``block`` finding blocks the post, any ``review`` finding sends it to review, and ``info`` findings
+are shown but never hold a post back. ``verdicts`` overrides that per category, for example
+``hot_topic: ok`` for a campaigning organisation or ``profanity: block`` for a children's brand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sixfold.risk.lexicon import LexiconIndex
+from sixfold.risk.model import Finding, Severity, Verdict, VerdictLevel
+
+_SEVERITY_VERDICT = {
+    Severity.INFO: VerdictLevel.OK,
+    Severity.REVIEW: VerdictLevel.REVIEW,
+    Severity.BLOCK: VerdictLevel.BLOCK,
+}
+# Accepted spellings of the override section, so hand-written policy files are forgiving.
+_OVERRIDE_KEYS = ("verdicts", "overrides", "categories")
+_LIST_KEYS = ("confidential_terms", "allowed_domains", "public_contacts", "disabled_scanners")
+CONFIDENTIAL_LEXICON = "confidential_terms"
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed; the message says which key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Rules of one organisation. Immutable: build a new one to change it."""
+
+    confidential_terms: tuple[str, ...] = ()
+    verdicts: Mapping[str, VerdictLevel] = field(default_factory=dict)
+    allowed_domains: tuple[str, ...] = ()
+    public_contacts: tuple[str, ...] = ()
+    disabled_scanners: tuple[str, ...] = ()
+    brand_account: bool = True
+    phone_region: str = "US"
+    unknown_keys: tuple[str, ...] = ()
+    terms_index: LexiconIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once per policy, so every post checked under it shares the automaton.
+        index = LexiconIndex({CONFIDENTIAL_LEXICON: self.confidential_terms})
+        object.__setattr__(self, "terms_index", index)
+
+    @classmethod
+    def from_data(cls, data: object) -> Policy:
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise PolicyError("the policy must be a YAML mapping")
+        options: dict[str, Any] = {key: _string_list(data, key) for key in _LIST_KEYS}
+        options["verdicts"] = _overrides(data)
+        if "brand_account" in data:
+            options["brand_account"] = bool(data["brand_account"])
+        if "phone_region" in data:
+            options["phone_region"] = str(data["phone_region"]).upper()
+        known = {*_LIST_KEYS, *_OVERRIDE_KEYS, "brand_account", "phone_region"}
+        options["unknown_keys"] = tuple(sorted(str(k) for k in data if k not in known))
+        return cls(**options)
+
+    @classmethod
+    def from_yaml(cls, path: Path | str) -> Policy:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (yaml.YAMLError, ValueError) as error:
+            raise PolicyError(f"{path}: not valid YAML ({error})") from error
+        return cls.from_data(data)
+
+    def level_of(self, finding: Finding) -> VerdictLevel:
+        """The verdict one finding asks for under this policy."""
+        override = self.verdicts.get(finding.category) or self.verdicts.get(finding.scanner)
+        return override if override is not None else _SEVERITY_VERDICT[finding.severity]
+
+    def decide(self, findings: Iterable[Finding]) -> Verdict:
+        """Combine findings into the post's verdict: the strongest level any finding asks for."""
+        ordered = tuple(sorted(findings, key=lambda f: (f.start, f.end, f.scanner)))
+        level, score = VerdictLevel.OK, 0.0
+        for finding in ordered:
+            wanted = self.level_of(finding)
+            if wanted.rank > level.rank:
+                level, score = wanted, finding.score
+            elif wanted == level and wanted != VerdictLevel.OK:
+                score = max(score, finding.score)
+        return Verdict(verdict=level, score=score, findings=ordered)
+
+
+def _string_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key) or []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise PolicyError(f"{key}: expected a list of strings")
+    return tuple(str(item) for item in value)
+
+
+def _overrides(data: Mapping[str, Any]) -> dict[str, VerdictLevel]:
+    overrides: dict[str, VerdictLevel] = {}
+    for key in _OVERRIDE_KEYS:
+        section = data.get(key) or {}
+        if not isinstance(section, Mapping):
+            raise PolicyError(f"{key}: expected a mapping of category to ok/review/block")
+        for category, level in section.items():
+            try:
+                overrides[str(category)] = VerdictLevel(str(level).lower())
+            except ValueError as error:
+                raise PolicyError(
+                    f"{key}.{category}: {level!r} is not ok, review or block"
+                ) from error
+    return overrides

@@ -1,0 +1,108 @@
+"""What every scanner shares: its name, the lexicon index, options from the registry, and helpers
+that turn lexicon hits into findings with messages a junior social-media manager understands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sixfold.risk.document import Document
+from sixfold.risk.lexicon import Hit, LexiconIndex
+from sixfold.risk.model import Context, Finding, Severity
+
+# Price and discount shapes that mark a post as promotional even without a promotion word.
+_PROMO_PATTERN = re.compile(
+    r"\d{1,3}\s?%\s?(?:off|discount)|[$€£]\s?\d|\b(?:use|with|enter)\s+(?:the\s+)?code\b"
+    r"|\bcode\s+[a-z]*\d+[a-z\d]*\b|/shop\b|/store\b|/products?/"
+    r"|\b\d\s?for\s?\d\b|\b(?:today|tonight|this week(?:end)?)\s+only\b"
+)
+
+
+class BaseScanner:
+    """Holds what the registry gives a scanner; subclasses implement ``scan``."""
+
+    #: Lexicons the scanner reads; the registry checks they exist when it builds the engine.
+    lexicons: tuple[str, ...] = ()
+
+    def __init__(self, *, name: str, index: LexiconIndex, options: Mapping[str, Any]) -> None:
+        self.name = name
+        self.index = index
+        self.options = dict(options)
+        missing = [name for name in self.lexicons if name not in index.names]
+        if missing:
+            raise ValueError(f"scanner {name!r} needs lexicons that are not loaded: {missing}")
+
+    def scan(self, document: Document, context: Context) -> list[Finding]:
+        raise NotImplementedError
+
+    def option(self, key: str, default: float) -> float:
+        return float(self.options.get(key, default))
+
+    def hits(self, doc: Document, *lexicons: str) -> list[Hit]:
+        """Hits of the named lexicons in order of appearance (a new list the caller may keep)."""
+        found = self.index.find(doc)
+        present = [found[name] for name in lexicons if name in found]
+        if not present:
+            return []
+        if len(present) == 1:
+            return list(present[0])
+        return sorted((hit for hits in present for hit in hits), key=lambda h: h.start)
+
+    def finding(
+        self,
+        *,
+        category: str,
+        severity: Severity,
+        score: float,
+        span: tuple[int, int],
+        message: str,
+    ) -> Finding:
+        start, end = span
+        return Finding(self.name, category, severity, score, start, end, message)
+
+    def promotion(self, doc: Document) -> list[tuple[int, int]]:
+        """Original spans of promotional language: lexicon words and price/discount shapes."""
+        found = self.index.find(doc)
+        spans = [(h.original_start, h.original_end) for h in found.get("promotion", ())]
+        # In a fundraising post "$100,000" is a donation, not a price.
+        if not found.get("relief"):
+            for match in _PROMO_PATTERN.finditer(doc.squeezed.text):
+                spans.append(doc.span(match.start(), match.end()))
+        return sorted(spans)
+
+
+def quote(doc: Document, span: tuple[int, int]) -> str:
+    """The original words of a span, quoted for a message."""
+    return f"'{doc.excerpt(*span)}'"
+
+
+def hit_span(hit: Hit) -> tuple[int, int]:
+    return hit.original_start, hit.original_end
+
+
+def distinct_terms(hits: Iterable[Hit]) -> list[Hit]:
+    """The first hit of each distinct term, in order of appearance."""
+    seen: set[str] = set()
+    firsts = []
+    for hit in hits:
+        if hit.term not in seen:
+            seen.add(hit.term)
+            firsts.append(hit)
+    return firsts
+
+
+def near(a: Hit, others: Sequence[Hit], window: int) -> Hit | None:
+    """The first of ``others`` within ``window`` characters of ``a`` in the squeezed view."""
+    for other in others:
+        gap = max(other.start - a.end, a.start - other.end)
+        if gap <= window and other is not a:
+            return other
+    return None
+
+
+def label(lexicon: str) -> str:
+    """A lexicon name as plain words: "tragedy_war" -> "war"."""
+    if lexicon == "tragedy_weak":
+        return "tragedy"
+    return lexicon.removeprefix("tragedy_").replace("_", " ")

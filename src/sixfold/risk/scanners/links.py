@@ -1,0 +1,196 @@
+"""Links and text hygiene.
+
+Links: a link whose visible text names another domain, shortened links (readers cannot see where
+they lead), raw IP addresses, punycode or non-Latin host names (homograph attacks), credentials in
+the address, host names built like phishing ("paypa1-secure", "brand-support.co/login") and the
+top-level domains that abuse reports rank highest ask for review; with a policy allow-list, other
+domains are noted. Hygiene (all caps, "!!!!", broken hashtags) is info only.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from importlib import resources
+
+import yaml
+
+from sixfold.risk.document import Document
+from sixfold.risk.model import Context, Finding, Severity
+from sixfold.risk.scanners.base import BaseScanner, quote
+
+_SCHEME_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'()\[\]]+")
+_BARE_URL = re.compile(
+    r"(?i)(?<![@\w./-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,})(?![\w@-])(?:/[^\s<>\"']*)?"
+)
+_MARKDOWN = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_HTML = re.compile(r"(?i)<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>([^<]+)</a>")
+_IP = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+# Phishing kits dress a host name up with account words ("secure", "login", "verify") joined by
+# hyphens, or swap letters for lookalike digits ("paypa1", "g00gle").
+_PHISHY_WORD = re.compile(
+    r"(?:^|[.-])(?:secure|security|login|log-in|signin|sign-in|verify|verification|account|"
+    r"accounts|update|support|billing|wallet|auth|password|unlock|recover)(?:[.-]|$)"
+)
+_DIGIT_FOR_LETTER = re.compile(r"[a-z][015][a-z]|[a-z]{3,}[01]\b|\b[01][a-z]{3,}")
+_LOOKS_LIKE_DOMAIN = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
+_SHOUTING_MIN_LETTERS = 20
+_SHOUTING_RATIO = 0.8
+_LETTER = re.compile(r"[^\W\d_]")
+_LOWER = re.compile(r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]")
+_PUNCTUATION = re.compile(r"[!?]{3,}|\.{4,}")
+_BROKEN_TAG = re.compile(r"#\s+\w+|#\w+['’-]\w+|(?<!\w)#\d+(?![\w'’-])")
+
+
+@functools.cache
+def _domains() -> dict[str, frozenset[str]]:
+    text = (resources.files("sixfold.risk") / "domains.yaml").read_text(encoding="utf-8")
+    return {key: frozenset(values) for key, values in yaml.safe_load(text).items()}
+
+
+def host_of(url: str) -> tuple[str, bool]:
+    """The lower-cased host of a link and whether the address carries user credentials."""
+    rest = re.sub(r"(?i)^[a-z]+://", "", url)
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    has_userinfo = "@" in authority
+    host = authority.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".").lower()
+    return host, has_userinfo
+
+
+def _within(host: str, domains: frozenset[str]) -> bool:
+    """Whether host is one of the domains or a subdomain of one (a set lookup per label)."""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)))
+
+
+class LinkScanner(BaseScanner):
+    def scan(self, document: Document, context: Context) -> list[Finding]:
+        text = document.text
+        if "." not in text:
+            return []
+        allowed = frozenset(d.lower() for d in context.policy.allowed_domains)
+        findings = [self._mismatch(document, *m) for m in _labelled_links(text)]
+        for span, url in _links(text):
+            verdict = _judge(url, allowed)
+            if verdict is not None:
+                severity, why = verdict
+                findings.append(self._finding(document, span, severity, why))
+        return [f for f in findings if f is not None]
+
+    def _finding(
+        self, doc: Document, span: tuple[int, int], severity: Severity, why: str
+    ) -> Finding:
+        return self.finding(
+            category="link",
+            severity=severity,
+            score=0.6 if severity is Severity.REVIEW else 0.2,
+            span=span,
+            message=f"the link {quote(doc, span)} {why}.",
+        )
+
+    def _mismatch(
+        self, doc: Document, span: tuple[int, int], label: str, url: str
+    ) -> Finding | None:
+        shown = _LOOKS_LIKE_DOMAIN.search(label)
+        if shown is None:
+            return None
+        shown_host, _ = host_of(shown.group(0))
+        target, _ = host_of(url)
+        if _within(target, frozenset({shown_host.removeprefix("www.")})):
+            return None
+        return self._finding(
+            doc, span, Severity.REVIEW, f"shows '{shown_host}' but leads to '{target}'"
+        )
+
+
+def _links(text: str) -> Iterator[tuple[tuple[int, int], str]]:
+    taken: list[tuple[int, int]] = []
+    for match in _SCHEME_URL.finditer(text):
+        url = match.group(0).rstrip(".,!?;:")
+        taken.append((match.start(), match.start() + len(url)))
+        yield taken[-1], url
+    tlds = _domains()["bare_link_tlds"]
+    for match in _BARE_URL.finditer(text):
+        if match.group(1).lower() not in tlds:
+            continue
+        if any(s <= match.start() < e for s, e in taken):
+            continue
+        url = match.group(0).rstrip(".,!?;:")
+        yield (match.start(), match.start() + len(url)), url
+
+
+def _labelled_links(text: str) -> Iterator[tuple[tuple[int, int], str, str]]:
+    if "](" in text:
+        for match in _MARKDOWN.finditer(text):
+            yield match.span(), match.group(1), match.group(2)
+    if "<a" in text.lower():
+        for match in _HTML.finditer(text):
+            yield match.span(), match.group(2), match.group(1)
+
+
+def _judge(url: str, allowed: frozenset[str]) -> tuple[Severity, str] | None:
+    host, has_userinfo = host_of(url)
+    domains = _domains()
+    tld = host.rsplit(".", 1)[-1]
+    if has_userinfo:
+        return Severity.REVIEW, "hides its real destination behind a user name"
+    if _IP.match(host):
+        return Severity.REVIEW, "points at a bare IP address, a common phishing sign"
+    if "xn--" in host or not host.isascii():
+        return Severity.REVIEW, "uses non-Latin letters in the domain, which can imitate another"
+    if tld in domains["suspicious_tlds"] and not _within(host, allowed):
+        return Severity.REVIEW, f"uses '.{tld}', a top-level domain heavily used for abuse"
+    if _within(host, domains["shorteners"]):
+        return Severity.REVIEW, "is shortened, so readers cannot see where it leads"
+    if not _within(host, allowed) and _looks_phishy(host):
+        return Severity.REVIEW, "has an address built like a phishing site's"
+    if allowed and not _within(host, allowed):
+        return Severity.INFO, "goes to a domain that is not on your organisation's list"
+    return None
+
+
+def _looks_phishy(host: str) -> bool:
+    name = host.rsplit(".", 1)[0]  # the part the attacker chose, without the top-level domain
+    if "-" in name and _PHISHY_WORD.search(name):
+        return True
+    return bool(_DIGIT_FOR_LETTER.search(name))
+
+
+def _shouting(text: str, letters: int) -> bool:
+    lower = len(_LOWER.findall(text))
+    return letters - lower >= _SHOUTING_RATIO * letters
+
+
+class HygieneScanner(BaseScanner):
+    def scan(self, document: Document, context: Context) -> list[Finding]:
+        text = document.text
+        findings = []
+        letters = len(_LETTER.findall(text))
+        if letters >= _SHOUTING_MIN_LETTERS and _shouting(text, letters):
+            findings.append(
+                self._info(document, (0, len(text)), "is mostly capitals, which reads as shouting")
+            )
+        if "!" in text or "?" in text or "...." in text:
+            for match in _PUNCTUATION.finditer(text):
+                findings.append(self._info(document, match.span(), "is excessive punctuation"))
+        if "#" in text:
+            for match in _BROKEN_TAG.finditer(text):
+                findings.append(
+                    self._info(
+                        document,
+                        match.span(),
+                        "is a broken hashtag: only "
+                        "letters, digits and _ join a tag, and not digits alone",
+                    )
+                )
+        return findings
+
+    def _info(self, doc: Document, span: tuple[int, int], what: str) -> Finding:
+        return self.finding(
+            category="hygiene",
+            severity=Severity.INFO,
+            score=0.1,
+            span=span,
+            message=f"{quote(doc, span)} {what}.",
+        )

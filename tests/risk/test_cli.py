@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from sixfold.risk.cli import register
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def main() -> None:
+        """A stand-in for the main sixfold application."""
+
+    return app
+
+
+def _run(app: typer.Typer, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["check", *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_single_text_ok_exits_zero(app: typer.Typer) -> None:
+    code, out, _ = _run(app, "Fresh bread every morning.", "--date", "2024-03-05")
+    assert code == 0
+    assert out.startswith("OK (score 0.00)")
+
+
+def test_single_text_block_exits_one_and_highlights_the_span(app: typer.Typer) -> None:
+    code, out, _ = _run(app, "well f.u.c.k that", "--format", "text")
+    assert code == 1
+    assert "»f.u.c.k«" in out
+    assert "profanity" in out
+
+
+def test_jsonl_batch_from_stdin_reports_bad_lines_and_goes_on(app: typer.Typer) -> None:
+    lines = [
+        json.dumps({"id": "a", "text": "Hello there", "date": "2024-03-05"}),
+        "{not json",
+        json.dumps({"id": "b", "text": "Pearl Harbor sale, 20% off!"}),
+        json.dumps({"id": "c", "text": 5}),
+        json.dumps({"id": "d", "text": "hi", "date": "2024-02-30"}),
+        "",
+    ]
+    code, out, err = _run(
+        app, "--file", "-", "--format", "jsonl", "--date", "2016-12-07", stdin="\n".join(lines)
+    )
+    assert code == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == ["a", "b"]
+    assert [r["verdict"] for r in records] == ["ok", "block"]
+    assert set(records[1]) == {"id", "verdict", "score", "findings"}
+    assert set(records[1]["findings"][0]) == {
+        "scanner",
+        "category",
+        "severity",
+        "start",
+        "end",
+        "message",
+    }
+    assert "line 2: not valid JSON" in err
+    assert "line 4: 'text' must be a string" in err
+    assert "line 5: 'date'" in err
+
+
+def test_json_format_with_events_and_policy_files(app: typer.Typer, tmp_path: Path) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        "- {name: Hurricane Sandy, start: 2012-10-28, end: 2012-11-10, recurs: null,"
+        " kind: disaster, keywords: [Sandy]}\n"
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("confidential_terms: [Project Kestrel]\noverrides: {}\n")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        json.dumps({"id": 1, "text": "Stay safe from #Sandy and shop online", "date": "2012-10-30"})
+        + "\n"
+        + json.dumps({"id": 2, "text": "Project Kestrel is coming", "date": "2012-10-30"})
+        + "\n"
+    )
+    code, out, _ = _run(
+        app,
+        "--file",
+        str(posts),
+        "--format",
+        "json",
+        "--events",
+        str(events),
+        "--policy",
+        str(policy),
+    )
+    assert code == 1
+    records = json.loads(out)
+    assert [r["verdict"] for r in records] == ["block", "block"]
+    assert records[0]["findings"][0]["scanner"] == "sensitive_events"
+    assert records[1]["findings"][0]["category"] == "confidential_term"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["text", "--file", "-"],
+        ["text", "--date", "2024-13-01"],
+        ["text", "--format", "xml"],
+        ["text", "--events", "/nonexistent/events.yaml"],
+        ["text", "--policy", "/nonexistent/policy.yaml"],
+        ["--file", "/nonexistent/posts.jsonl"],
+    ],
+)
+def test_usage_errors_exit_two(app: typer.Typer, args: list[str]) -> None:
+    code, _, _ = _run(app, *args)
+    assert code == 2
+
+
+def test_malformed_event_register_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text("- {name: x}\n")
+    code, _, err = _run(app, "text", "--events", str(events))
+    assert code == 2
+    assert "event #1" in err
+
+
+def test_large_batches_finish_with_a_progress_bar_on_stderr(app: typer.Typer) -> None:
+    lines = "\n".join(json.dumps({"id": i, "text": f"post {i}"}) for i in range(600))
+    code, out, _ = _run(app, "--file", "-", "--format", "jsonl", stdin=lines)
+    assert code == 0
+    assert len(out.splitlines()) == 600
