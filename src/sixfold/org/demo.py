@@ -264,7 +264,7 @@ def _create_people(
                 rng=rng,
             )
             heads[f"{department}/{sub}"] = lead
-            for _ in range(rng.randint(8, 11)):
+            for _ in range(rng.randint(10, 13)):
                 _add(
                     session,
                     organisation,
