@@ -31,6 +31,7 @@ NO_RULE_NEEDED = {"/openapi.json", "/api/docs", "/docs/oauth2-redirect"}
 # route whose declared rule differs, fails the test.
 EXPECTED = {
     "GET /": "signed in",
+    "GET /favicon.ico": "anyone",
     "GET /healthz": "anyone",
     "GET /login": "anyone",
     "POST /login": "anyone",

@@ -171,3 +171,12 @@ def test_output_is_escaped(client: TestClient, db: Session, settings: Settings) 
     page = client.get("/people").text
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert" in page
+
+
+def test_unknown_pages_are_explained_not_dumped(client: TestClient) -> None:
+    page = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert "There is no page at this address." in page.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404
+    assert api.json() == {"error": "Not Found"}

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sixfold import __version__
 from sixfold.config import Settings
@@ -115,6 +116,23 @@ def _install_error_handlers(app: FastAPI) -> None:
             "error.html",
             status_code=error.status_code,
             message=str(error),
+            status=error.status_code,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
+            )
+        message = (
+            "There is no page at this address." if error.status_code == 404 else str(error.detail)
+        )
+        return render(
+            request,
+            "error.html",
+            status_code=error.status_code,
+            message=message,
             status=error.status_code,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import text
 
 from sixfold import __version__
@@ -26,6 +26,12 @@ def overview(request: Request, principal: SignedIn, db: DbSession) -> HTMLRespon
         my_roles=principal.grants.roles,
         team_names=org_service.team_names(db, organisation),
     )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon(_principal: MaybeSignedIn) -> RedirectResponse:
+    # Browsers ask for this path on their own; the icon itself is an SVG under /static.
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/healthz", tags=["meta"])

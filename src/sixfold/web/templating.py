@@ -53,6 +53,7 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["when"] = format_when
+    env.filters["plain"] = plain_value
     env.globals["csrf_field_name"] = CSRF_FIELD
     return Jinja2Templates(env=env)
 
@@ -61,6 +62,15 @@ def format_when(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.strftime("%d %b %Y %H:%M UTC")
+
+
+def plain_value(value: object) -> str:
+    """A stored value as a person reads it: no Python spellings of nothing, yes or no."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def nav_for(principal: Principal | None) -> list[NavItem]:
