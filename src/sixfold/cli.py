@@ -19,6 +19,7 @@ from sixfold.auth.permissions import Role
 from sixfold.config import Settings, load_settings
 from sixfold.db import make_engine, make_sessionmaker, migrate, transaction
 from sixfold.errors import DomainError
+from sixfold.network import cli as network_cli
 from sixfold.org import service as org_service
 from sixfold.risk import cli as risk_cli
 
@@ -34,6 +35,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 risk_cli.register(app)
+network_cli.register(app)
 console = Console(stderr=True)
 CLI_ACTOR = audit.Actor(id=None, label="cli")
 
