@@ -99,3 +99,14 @@ def test_min_group_size_below_three_is_rejected(tmp_path: Path) -> None:
         "network", "analyze", "--people", str(org / "people.csv"), "--interactions",
         str(org / "interactions.csv"), "--min-group-size", "2"])
     assert result.exit_code != 0
+
+
+def test_short_pseudonymisation_key_is_a_usage_error(tmp_path: Path) -> None:
+    org = _generate(tmp_path)
+    key = tmp_path / "key"
+    key.write_bytes(b"short")
+    result = CliRunner().invoke(_app(), [
+        "network", "analyze", "--people", str(org / "people.csv"), "--interactions",
+        str(org / "interactions.csv"), "--pseudonymise-key-file", str(key)])
+    assert result.exit_code == 2
+    assert "at least 16 bytes" in result.output

@@ -8,7 +8,6 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
-from network_factories import make_chart, make_interactions, random_interactions
 
 from sixfold.network.analysis import analyze
 from sixfold.network.centrality import betweenness, pagerank
@@ -21,6 +20,7 @@ from sixfold.network.config import AnalysisConfig
 from sixfold.network.departments import breadth, organisation_ei
 from sixfold.network.graph import TieGraph, build_ties, resolve
 from sixfold.network.structural_holes import structural_holes
+from tests.network.factories import make_chart, make_interactions, random_interactions
 
 SEEDS = [1, 2, 3, 4]
 
@@ -173,3 +173,20 @@ def test_sampled_betweenness_stays_within_its_stated_error() -> None:
     within = np.abs(sampled.scores - exact) <= sampled.half_width + 1e-12
     assert within.mean() >= 0.85  # a 95% interval per person: most must hold
     assert np.abs(sampled.scores - exact).max() < 0.05
+
+
+def test_department_stats_partners_density_and_matrix() -> None:
+    chart = make_chart([("a", "x", ""), ("b", "x", ""), ("c", "y", ""), ("d", "z", ""),
+                        ("e", "z", "")])
+    frame = make_interactions([("a", "b")] * 2 + [("a", "c")] * 2 + [("a", "d")] * 2
+                              + [("b", "d")] * 2 + [("d", "e")] * 3)
+    report = analyze(chart, frame, AnalysisConfig(min_group_size=3))
+    x, y, _ = report.departments
+    assert (x.internal_ties, x.external_ties, x.density) == (1, 3, 1.0)
+    assert x.ei_index == pytest.approx(0.5)
+    assert x.top_partners == (("z", 2), ("y", 1))
+    assert y.density is None
+    observed, expected = report.matrix.observed, report.matrix.expected
+    assert observed.sum() == 11
+    assert observed[0, 2] == 4  # x → z
+    assert expected[0, 2] == pytest.approx(observed[0].sum() * observed[:, 2].sum() / 11)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sixfold.network.analysis import STEPS, analyze
+from sixfold.network.analysis import STEPS, NetworkReport, analyze
 from sixfold.network.config import AnalysisConfig
 from sixfold.network.generator import (
     SyntheticSpec,
@@ -21,6 +23,7 @@ from sixfold.network.generator import (
 )
 from sixfold.network.importers import (
     ImportAborted,
+    ImportLimits,
     ImportProblem,
     InteractionImport,
     load_interactions_csv,
@@ -30,11 +33,13 @@ from sixfold.network.importers import (
     load_slack_export,
 )
 from sixfold.network.importers.timestamps import parse_date_bound
+from sixfold.network.orgchart import OrgChart
 from sixfold.network.privacy import Pseudonymiser
 from sixfold.network.report_html import render_html
 from sixfold.network.report_json import to_json_dict
 
 network_app = typer.Typer(help="Organisational network analysis.", no_args_is_help=True)
+Loader = Callable[[Path, ImportLimits | None], InteractionImport]
 Source = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, readable=True)]
 
 
@@ -63,7 +68,11 @@ def analyze_command(
 ) -> None:
     """Analyse collaboration metadata against the org chart; write report.json and report.html."""
     err = Console(stderr=True)
-    if not any((interactions, slack, mbox, mattermost)):
+    sources = {path: loader for path, loader in ((interactions, load_interactions_csv),
+                                                (slack, load_slack_export), (mbox, load_mbox),
+                                                (mattermost, load_mattermost_export))
+               if path is not None}
+    if not sources:
         raise typer.BadParameter("give at least one of --interactions, --slack, --mbox, "
                                  "--mattermost")
     try:
@@ -72,38 +81,54 @@ def analyze_command(
             since=parse_date_bound(since) if since else None,
             until=parse_date_bound(until) if until else None,
             min_group_size=min_group_size, window_days=window_days, window_step_days=step_days)
+        hasher = (Pseudonymiser(pseudonymise_key_file.read_bytes().strip())
+                  if pseudonymise_key_file is not None else None)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    sources = {"interactions": (interactions, load_interactions_csv),
-               "slack": (slack, load_slack_export), "mbox": (mbox, load_mbox),
-               "mattermost": (mattermost, load_mattermost_export)}
     with _progress(err) as bar:
         task = bar.add_task("importing", total=2 + len(STEPS))
-        try:
-            chart, chart_problems = load_people(people)
-            imports = [loader(path) for path, loader in sources.values() if path is not None]
-        except ImportAborted as error:
-            err.print(f"[red]import refused:[/red] {error}")
-            raise typer.Exit(2) from error
-        frame = pl.concat([item.frame for item in imports])
-        if pseudonymise_key_file is not None:
-            hasher = Pseudonymiser(pseudonymise_key_file.read_bytes().strip())
-            chart, frame = hasher.chart(chart), hasher.interactions(frame)
+        chart, frame, imported = _import(people, sources, hasher, err)
         bar.advance(task)
-        problems = tuple(chart_problems) + tuple(p for item in imports for p in item.problems)
-        count = len(chart_problems) + sum(item.problem_count for item in imports)
 
         def step(name: str) -> None:
             bar.update(task, advance=1, description=name)
 
-        report = analyze(chart, frame, config, progress=step, problems=problems,
-                         problem_count=count)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.json").write_text(json.dumps(to_json_dict(report), allow_nan=False),
-                                         encoding="utf-8")
-        (out / "report.html").write_text(render_html(report), encoding="utf-8")
+        report = analyze(chart, frame, config, progress=step, problems=imported.problems,
+                         problem_count=imported.count)
+        _write(report, out)
         bar.advance(task)
-    _summarise(err, problems, count, imports, out)
+    _summarise(err, imported, frame.height, out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Imported:
+    problems: tuple[ImportProblem, ...]
+    count: int
+
+
+def _import(people: Path, sources: Mapping[Path, Loader],
+            hasher: Pseudonymiser | None, err: Console) -> tuple[OrgChart, pl.DataFrame,
+                                                                  _Imported]:
+    """Read every source; a refused source ends the command with status 2."""
+    try:
+        chart, chart_problems = load_people(people)
+        imports = [loader(path, None) for path, loader in sources.items()]
+    except ImportAborted as error:
+        err.print("[red]import refused:[/red]", str(error), markup=True, highlight=False)
+        raise typer.Exit(2) from error
+    frame = pl.concat([item.frame for item in imports])
+    if hasher is not None:
+        chart, frame = hasher.chart(chart), hasher.interactions(frame)
+    problems = tuple(chart_problems) + tuple(p for item in imports for p in item.problems)
+    count = len(chart_problems) + sum(item.problem_count for item in imports)
+    return chart, frame, _Imported(problems, count)
+
+
+def _write(report: NetworkReport, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(to_json_dict(report), allow_nan=False),
+                                     encoding="utf-8")
+    (out / "report.html").write_text(render_html(report), encoding="utf-8")
 
 
 def _progress(console: Console) -> Progress:
@@ -111,14 +136,13 @@ def _progress(console: Console) -> Progress:
                     console=console, transient=False)
 
 
-def _summarise(err: Console, problems: tuple[ImportProblem, ...], count: int,
-               imports: list[InteractionImport], out: Path) -> None:
-    rows = sum(item.frame.height for item in imports)
-    err.print(f"read {rows} interactions; {count} rows or records skipped")
-    for problem in problems[:10]:
+def _summarise(err: Console, imported: _Imported, rows: int, out: Path) -> None:
+    err.print(f"read {rows} interactions; {imported.count} rows or records skipped")
+    for problem in imported.problems[:10]:
         err.print(f"  {problem}", markup=False, highlight=False)
-    if count > 10:
-        err.print(f"  … and {count - 10} more (listed in report.json → meta)")
+    if imported.count > 10:
+        err.print(f"  … and {imported.count - 10} more (the first 200 are in report.json → "
+                  "meta)")
     err.print(f"wrote {out / 'report.json'} and {out / 'report.html'}")
 
 

@@ -17,6 +17,8 @@ import numpy as np
 from sixfold.network.graph import FloatArray, TieGraph
 from sixfold.network.orgchart import IntArray
 
+MAX_EXTRA_LEVELS = 6
+
 
 @dataclass(frozen=True, slots=True)
 class CommunityLevel:
@@ -37,10 +39,23 @@ class CommunityResult:
 
 def detect_communities(ties: TieGraph, departments: IntArray, resolutions: tuple[float, ...],
                        seed: int) -> CommunityResult:
+    """Sweep the resolutions; while the highest one still matches best, keep doubling it.
+
+    The resolution at which departments become visible grows with the organisation (the
+    resolution limit scales with the square root of the ties), so a fixed grid that suits a
+    thousand people stops short for a hundred thousand.
+    """
     graph = ties.networkit(weighted=True)
-    sweep = tuple(_level(ties, graph, departments, gamma, seed) for gamma in resolutions)
-    chosen = max(sweep, key=lambda level: (level.ari, level.nmi))
-    return CommunityResult(chosen, sweep, modularity(ties, departments))
+    sweep = [_level(ties, graph, departments, gamma, seed) for gamma in resolutions]
+    for _ in range(MAX_EXTRA_LEVELS):
+        if _best(sweep) is not sweep[-1]:
+            break
+        sweep.append(_level(ties, graph, departments, sweep[-1].resolution * 2, seed))
+    return CommunityResult(_best(sweep), tuple(sweep), modularity(ties, departments))
+
+
+def _best(sweep: list[CommunityLevel]) -> CommunityLevel:
+    return max(sweep, key=lambda level: (level.ari, level.nmi))
 
 
 def louvain(ties: TieGraph, resolution: float, seed: int,

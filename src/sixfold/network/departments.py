@@ -47,14 +47,19 @@ def department_ties(ties: TieGraph, chart: OrgChart) -> IntArray:
 def department_stats(ties: TieGraph, chart: OrgChart, *, top: int = 3) -> list[DepartmentStats]:
     matrix = department_ties(ties, chart)
     sizes = chart.department_sizes()
+    outside = matrix - np.diag(np.diag(matrix))
+    # One partial sort for all departments: thousands of departments at 100,000 people.
+    keep = min(top, max(len(chart.departments) - 1, 0))
+    partners = (np.argpartition(-outside, keep, axis=1)[:, :keep] if keep else
+                np.zeros((len(chart.departments), 0), dtype=np.int64))
     stats = []
     for code, name in enumerate(chart.departments):
         internal = int(matrix[code, code])
-        external = int(matrix[code].sum() - internal)
+        external = int(outside[code].sum())
         pairs = sizes[code] * (sizes[code] - 1) / 2
-        partners = np.argsort(-matrix[code], kind="stable")
-        best = tuple((chart.departments[p], int(matrix[code, p])) for p in partners
-                     if p != code and matrix[code, p] > 0)[:top]
+        ranked = sorted(partners[code].tolist(), key=lambda p: (-outside[code, p], p))
+        best = tuple((chart.departments[p], int(outside[code, p])) for p in ranked
+                     if outside[code, p] > 0)
         stats.append(DepartmentStats(
             name, int(sizes[code]), internal, external,
             (external - internal) / (external + internal) if internal + external else None,

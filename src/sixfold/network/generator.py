@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from sixfold.network.importers.base import INTERACTION_SCHEMA
@@ -30,11 +31,17 @@ class SyntheticSpec:
     team_size: int = 7
     contacts: int = 24
     broker_share: float = 0.01
-    outside_share: float = 0.08  # of an ordinary person's contacts
+    outside_share: float = 0.25  # of an ordinary person's contacts
     broker_outside_share: float = 0.6
     broadcast_messages: int = 20
     broadcast_recipients: int = 40
+    events: bool = True  # a silo forms, two departments merge, brokers leave (see _events)
     seed: int = 1
+
+
+# Days of the year on which the scripted events happen, so the timeline has something to show.
+SILO_DAY, MERGE_DAY, LEAVE_DAY = 150, 220, 280
+LEAVERS = 3
 
 
 def generate_organisation(spec: SyntheticSpec) -> tuple[OrgChart, pl.DataFrame]:
@@ -44,8 +51,8 @@ def generate_organisation(spec: SyntheticSpec) -> tuple[OrgChart, pl.DataFrame]:
         Person(f"p{i:06d}", f"Person {i}", f"p{i:06d}@example.org", "",
                f"Dept {department[i]:04d}", "" if manager[i] < 0 else f"p{manager[i]:06d}")
         for i in range(spec.people)])
-    contacts = _contacts(spec, rng, department, manager)
-    frame = _interactions(spec, rng, contacts, chart)
+    contacts, brokers = _contacts(spec, rng, department, manager)
+    frame = _interactions(spec, rng, contacts, chart, brokers)
     return chart, frame
 
 
@@ -73,7 +80,8 @@ def _structure(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[IntArray,
 
 
 def _contacts(spec: SyntheticSpec, rng: np.random.Generator, department: IntArray,
-              manager: IntArray) -> IntArray:
+              manager: IntArray) -> tuple[IntArray, IntArray]:
+    """Each person's regular contacts (people × slots) and the indices of the brokers."""
     count = spec.people
     first = np.searchsorted(department, department, side="left")
     size = np.bincount(department)[department]
@@ -86,11 +94,11 @@ def _contacts(spec: SyntheticSpec, rng: np.random.Generator, department: IntArra
     # One of the usual contacts is the manager (or a colleague, for the chief executive);
     # not the very first slot, which Zipf preference would make everyone's favourite.
     contacts[:, MANAGER_SLOT] = np.where(manager >= 0, manager, contacts[:, MANAGER_SLOT])
-    return contacts.astype(np.int64)
+    return contacts.astype(np.int64), np.flatnonzero(broker)
 
 
 def _interactions(spec: SyntheticSpec, rng: np.random.Generator, contacts: IntArray,
-                  chart: OrgChart) -> pl.DataFrame:
+                  chart: OrgChart, brokers: IntArray) -> pl.DataFrame:
     activity = rng.pareto(1.5, spec.people) + 1.0
     source = rng.choice(spec.people, size=spec.interactions, p=activity / activity.sum())
     rank = np.arange(1, spec.contacts + 1, dtype=np.float64)
@@ -98,17 +106,43 @@ def _interactions(spec: SyntheticSpec, rng: np.random.Generator, contacts: IntAr
     target = contacts[source, slot]
     target = np.where(target == source, contacts[source, (slot + 1) % spec.contacts], target)
     day = rng.integers(0, 365, spec.interactions)
-    day = day - np.where((day + 3) % 7 >= 5, rng.integers(1, 3, spec.interactions), 0)
-    when = START + np.clip(day, 0, 364) * 86_400 + rng.integers(8 * 3600, 18 * 3600,
-                                                                 spec.interactions)
+    day = np.clip(day - np.where((day + 3) % 7 >= 5, rng.integers(1, 3, spec.interactions), 0),
+                  0, 364)
+    keep = np.ones(spec.interactions, dtype=bool)
+    if spec.events:
+        target, keep = _events(rng, chart.department_of, source, target, day, brokers)
+    source, target, day = source[keep], target[keep], day[keep]
+    count = len(source)
+    when = START + day * 86_400 + rng.integers(8 * 3600, 18 * 3600, count)
     ids = np.asarray(chart.ids)
     frame = pl.DataFrame({
         "timestamp": when.astype(np.int64), "source": ids[source], "target": ids[target],
-        "kind": rng.choice(["email", "reply", "mention", "meeting"], spec.interactions,
+        "kind": rng.choice(["email", "reply", "mention", "meeting"], count,
                            p=[0.5, 0.25, 0.15, 0.1]),
-        "weight": np.ones(spec.interactions), "message_id": None},
+        "weight": np.ones(count), "message_id": None},
         schema=INTERACTION_SCHEMA)
     return pl.concat([frame, _broadcasts(spec, rng, ids)])
+
+
+def _events(rng: np.random.Generator, department: IntArray, source: IntArray, target: IntArray,
+            day: IntArray, brokers: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Scripted changes: from SILO_DAY department 1 talks only to itself; from MERGE_DAY
+    departments 2 and 3 work as one; from LEAVE_DAY the first brokers have left."""
+    target = target.copy()
+    members = [np.flatnonzero(department == code) for code in (1, 2, 3)]
+    if any(len(group) == 0 for group in members):
+        return target, np.ones(len(source), dtype=bool)
+    silo = (department[source] == 1) & (day >= SILO_DAY) & (department[target] != 1)
+    target[silo] = rng.choice(members[0], int(silo.sum()))
+    # The rest of the organisation stops reaching in, too (most of the time).
+    shut_out = ((department[target] == 1) & (department[source] != 1) & (day >= SILO_DAY)
+                & (rng.random(len(day)) < 0.9))
+    for mine, other in ((2, members[2]), (3, members[1])):
+        merged = (department[source] == mine) & (day >= MERGE_DAY) & (rng.random(len(day)) < 0.3)
+        target[merged] = rng.choice(other, int(merged.sum()))
+    leavers = brokers[:LEAVERS]
+    gone = (day >= LEAVE_DAY) & (np.isin(source, leavers) | np.isin(target, leavers))
+    return target, ~gone & ~shut_out & (target != source)
 
 
 def _broadcasts(spec: SyntheticSpec, rng: np.random.Generator, ids: np.ndarray) -> pl.DataFrame:

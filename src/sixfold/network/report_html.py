@@ -59,6 +59,8 @@ def render_html(report: NetworkReport) -> str:
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>Organisational network report</title>"
             f"<style>{_STYLE}</style></head><body><h1>Organisational network report</h1>"
+            '<p class="note">Contains person-level results: for the network-analyst role. '
+            f"Groups under {report.config.min_group_size} people are not shown.</p>"
             + "".join(sections) + f"<script>{_SORT}</script></body></html>")
 
 
@@ -91,6 +93,12 @@ def _findings(report: NetworkReport, data: dict[str, Any]) -> str:
         f"connectors, {roles.count('overloaded')} overloaded and {roles.count('isolated')} "
         "isolated people.",
     ]
+    betweenness = org["betweenness"]
+    if betweenness["method"] == "sampled":
+        sentences.append(
+            f"Betweenness was estimated from {betweenness['samples']} sampled people (exact "
+            f"above 20,000 people takes hours): the top 1% are within "
+            f"±{betweenness['top_1pct_median_relative_error_95']:.0%} (median, 95% confidence).")
     if silos:
         sentences.append("Most inward-looking departments (lowest E–I): "
                          + ", ".join(f"{d['name']} ({d['ei_index']:+.2f})" for d in silos) + ".")

@@ -50,6 +50,7 @@ def _people(report: NetworkReport) -> list[dict[str, Any]]:
          "out_volume": _number(metrics.volume[i] - metrics.in_volume[i], 3),
          "volume": _number(metrics.volume[i], 3),
          "betweenness": _number(metrics.betweenness[i], 9),
+         "betweenness_error_95": _number(report.betweenness.half_width[i], 9),
          "pagerank": _number(metrics.pagerank[i], 9),
          "constraint": _number(metrics.constraint[i]),
          "effective_size": _number(metrics.effective_size[i]),
@@ -112,10 +113,21 @@ def _organisation(report: NetworkReport) -> dict[str, Any]:
                        "vertical_share": _number(report.directions.vertical_share, 4),
                        "mean_reporting_distance":
                            _number(report.directions.mean_reporting_distance, 4)},
-        "betweenness": {"method": report.betweenness.method,
-                        "samples": report.betweenness.samples,
-                        "max_error_95": _number(report.betweenness.max_error, 9)},
+        "betweenness": _betweenness_summary(report),
     }
+
+
+def _betweenness_summary(report: NetworkReport) -> dict[str, Any]:
+    """How exact betweenness is: the largest 95% half-width, and the typical relative one
+    among the top 1% — the people the broker rule looks at."""
+    result = report.betweenness
+    top = np.argsort(-result.scores)[: max(1, len(result.scores) // 100)]
+    relative = np.divide(result.half_width[top], result.scores[top],
+                         out=np.zeros(len(top)), where=result.scores[top] > 0)
+    return {"method": result.method, "samples": result.samples,
+            "max_error_95": _number(result.max_error, 9),
+            "top_1pct_median_relative_error_95": _number(float(np.median(relative)), 4)
+            if len(top) else None}
 
 
 def _iso(seconds: int) -> str:

@@ -112,7 +112,7 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
                      f'points="{points}"/>')
         parts.append(f'<text x="{width - pad}" y="{30 + 14 * number}" text-anchor="end" '
-                     f'fill="{colour}">{escape(name)} ({low:.3g}–{high:.3g})</text>')
+                     f'fill="{colour}">{escape(name)}: {low:.3g} to {high:.3g}</text>')
     if labels:
         parts.append(f'<text x="{pad}" y="{height - 10}">{escape(labels[0])}</text>'
                      f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">'

@@ -4,8 +4,11 @@ Changes between consecutive windows:
 - churn: ties formed plus ties dissolved, over the ties present in either window;
 - new bridges: pairs of departments linked by a tie now and by none before;
 - became isolated: people with ties before and none now;
-- silos formed: departments (of at least the minimum group size) whose E–I index fell to
-  −0.5 or below (three internal ties or more for each external one) from above it;
+- silos formed: departments (of at least the minimum group size) whose E–I index is now −0.5
+  or below (three internal ties or more for each external one) and at least 0.25 below their
+  own average over the earlier windows, reported in the first window where that holds; the
+  drop is required so that a department hovering near the line does not "form a silo" every
+  other month;
 - communities split or merged: a community is split when at least two of the next window's
   communities each take ≥ 25% of its members; merged is the same rule read backwards.
 """
@@ -20,10 +23,11 @@ import numpy.typing as npt
 from sixfold.network.communities import louvain, modularity
 from sixfold.network.config import AnalysisConfig
 from sixfold.network.departments import department_ties, organisation_ei
-from sixfold.network.graph import InteractionLog, TieGraph, build_ties
+from sixfold.network.graph import FloatArray, InteractionLog, TieGraph, build_ties
 from sixfold.network.orgchart import IntArray, OrgChart
 
 SILO_EI = -0.5
+SILO_DROP = 0.25
 SHARE_FOR_SPLIT = 0.25
 DAY = 86_400
 BRIDGE_EXAMPLES = 20
@@ -54,7 +58,7 @@ class WindowSummary:
 class _Window:
     ties: TieGraph
     labels: IntArray
-    silos: frozenset[int]
+    ei: FloatArray  # per department; NaN without ties or below the minimum group size
 
 
 def timeline(log: InteractionLog, chart: OrgChart, config: AnalysisConfig,
@@ -66,6 +70,8 @@ def timeline(log: InteractionLog, chart: OrgChart, config: AnalysisConfig,
     length, step = config.window_days * DAY, config.window_step_days * DAY
     summaries: list[WindowSummary] = []
     previous: _Window | None = None
+    history: list[FloatArray] = []
+    siloed = np.zeros(len(chart.departments), dtype=bool)
     # Only whole windows: a final stub of a few days would read as a collapse of the network.
     # Data shorter than one window gives one (partial) window.
     starts = range(first, max(first, last + 1 - length) + 1, step)
@@ -73,8 +79,12 @@ def timeline(log: InteractionLog, chart: OrgChart, config: AnalysisConfig,
         mask = (log.timestamp >= start) & (log.timestamp < start + length)
         current, summary = _measure(log, chart, config, resolution, mask, (start, length))
         if previous is not None:
-            summary = _compare(previous, current, chart, summary)
+            now_siloed = _siloed(np.vstack(history), current.ei)
+            formed = tuple(chart.departments[d] for d in np.flatnonzero(now_siloed & ~siloed))
+            summary = _compare(previous, current, chart, summary, formed)
+            siloed = now_siloed
         summaries.append(summary)
+        history.append(current.ei)
         previous = current
     return summaries
 
@@ -85,7 +95,7 @@ def _measure(log: InteractionLog, chart: OrgChart, config: AnalysisConfig, resol
     labels = louvain(ties, resolution, config.seed)
     degree = ties.degree()
     sizes = np.bincount(labels[degree > 0]) if (degree > 0).any() else np.zeros(0)
-    window = _Window(ties, np.where(degree > 0, labels, -1), _silos(ties, chart, config))
+    window = _Window(ties, np.where(degree > 0, labels, -1), _department_ei(ties, chart, config))
     summary = WindowSummary(
         span[0], span[0] + span[1], int(mask.sum()), int((degree > 0).sum()), len(ties.u),
         organisation_ei(ties, chart), modularity(ties, chart.department_of),
@@ -93,18 +103,28 @@ def _measure(log: InteractionLog, chart: OrgChart, config: AnalysisConfig, resol
     return window, summary
 
 
-def _silos(ties: TieGraph, chart: OrgChart, config: AnalysisConfig) -> frozenset[int]:
+def _department_ei(ties: TieGraph, chart: OrgChart, config: AnalysisConfig) -> FloatArray:
     matrix = department_ties(ties, chart)
     internal = np.diag(matrix).astype(np.float64)
     external = matrix.sum(axis=1) - internal
     total = internal + external
-    ei = np.divide(external - internal, total, out=np.zeros_like(total), where=total > 0)
-    big = chart.department_sizes() >= config.min_group_size
-    return frozenset(np.flatnonzero(big & (total > 0) & (ei <= SILO_EI)).tolist())
+    shown = (total > 0) & (chart.department_sizes() >= config.min_group_size)
+    ei = np.divide(external - internal, total, out=np.full_like(total, np.nan), where=shown)
+    return np.asarray(ei, dtype=np.float64)
 
 
-def _compare(before: _Window, after: _Window, chart: OrgChart,
-             summary: WindowSummary) -> WindowSummary:
+def _siloed(earlier: FloatArray, now: FloatArray) -> npt.NDArray[np.bool_]:
+    """Departments now inward-looking and well below their own earlier average."""
+    seen = ~np.isnan(earlier)
+    counts = seen.sum(axis=0)
+    baseline = np.divide(np.where(seen, earlier, 0.0).sum(axis=0), counts,
+                         out=np.full(len(now), np.nan), where=counts > 0)
+    with np.errstate(invalid="ignore"):  # NaN compares False: no ties, no silo
+        return np.asarray((now <= SILO_EI) & (baseline - now >= SILO_DROP))
+
+
+def _compare(before: _Window, after: _Window, chart: OrgChart, summary: WindowSummary,
+             silos_formed: tuple[str, ...]) -> WindowSummary:
     old = set(zip(before.ties.u.tolist(), before.ties.v.tolist(), strict=True))
     new = set(zip(after.ties.u.tolist(), after.ties.v.tolist(), strict=True))
     union = len(old | new)
@@ -116,7 +136,7 @@ def _compare(before: _Window, after: _Window, chart: OrgChart,
         summary.organisation_ei, summary.department_modularity, summary.communities,
         formed, dissolved, (formed + dissolved) / union if union else None,
         *_new_bridges(before.ties, after.ties, chart), int((had & ~has).sum()),
-        tuple(chart.departments[d] for d in sorted(after.silos - before.silos)),
+        silos_formed,
         _splits(before.labels, after.labels), _splits(after.labels, before.labels))
 
 

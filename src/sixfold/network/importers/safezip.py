@@ -8,7 +8,7 @@ checked before and while reading, since the sizes declared in a ZIP header can l
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from sixfold.network.importers.base import ImportAborted, ImportLimits, ProblemLog
@@ -24,8 +24,8 @@ def is_safe_member_name(name: str) -> bool:
 
 
 def iter_members(path: Path, limits: ImportLimits, log: ProblemLog,
-                 suffix: str = ".json") -> Iterator[tuple[str, bytes]]:
-    """Yield (name, content) for safe members ending in `suffix`, within the limits."""
+                 wanted: Callable[[str], bool]) -> Iterator[tuple[str, bytes]]:
+    """Yield (name, content) for safe, wanted members one at a time, within the limits."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
@@ -37,10 +37,10 @@ def iter_members(path: Path, limits: ImportLimits, log: ProblemLog,
                                 f"{limits.max_zip_members}")
         budget = limits.max_total_unzipped_bytes
         for info in infos:
-            if info.is_dir() or not info.filename.endswith(suffix):
-                continue
             if not is_safe_member_name(info.filename):
                 log.add(info.filename, "unsafe path in archive; entry ignored")
+                continue
+            if info.is_dir() or not wanted(info.filename):
                 continue
             content = _read_member(archive, info, limits, budget)
             budget -= len(content)

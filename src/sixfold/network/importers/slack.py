@@ -21,12 +21,13 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]{1,40})(?:\|[^>]{0,200})?>")
 def load_slack_export(path: Path, limits: ImportLimits | None = None) -> InteractionImport:
     limits = limits or ImportLimits()
     log = ProblemLog(path.name)
-    members = dict(iter_members(path, limits, log))
-    directory = _user_directory(members.pop("users.json", b"[]"), log)
+    # Two passes, so only one member is in memory at a time: users first, then the channels'
+    # day files (channels.json and integration_logs.json hold no messages).
+    users = b"".join(content for _, content in
+                     iter_members(path, limits, ProblemLog(path.name), _is_users))
+    directory = _user_directory(users or b"[]", log)
     rows: list[Row] = []
-    for name, content in sorted(members.items()):
-        if "/" not in name:
-            continue  # channels.json, integration_logs.json: no messages inside
+    for name, content in iter_members(path, limits, log, _is_day_file):
         messages = parse_json(content, name, log)
         if not isinstance(messages, list):
             if messages is not None:
@@ -37,6 +38,14 @@ def load_slack_export(path: Path, limits: ImportLimits | None = None) -> Interac
             rows.extend(_message_rows(message, f"{name} message {number}", channel, directory,
                                       log))
     return InteractionImport.from_rows(rows, log)
+
+
+def _is_users(name: str) -> bool:
+    return name == "users.json"
+
+
+def _is_day_file(name: str) -> bool:
+    return "/" in name and name.endswith(".json")
 
 
 def _user_directory(content: bytes, log: ProblemLog) -> dict[str, str]:
