@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.db import make_engine, make_sessionmaker, migrate
+from sixfold.org.demo import FIRST, LAST
 from sixfold.org.importer import ParsedChart, apply_org_chart, parse_org_chart, validate_org_chart
 from sixfold.org.models import Organisation
 
@@ -56,65 +57,6 @@ DEPARTMENTS = {
     "Operations": ["Facilities", "IT", "Legal"],
     "Research": ["Applied", "Foundations"],
 }
-FIRST = [
-    "Ava",
-    "Ben",
-    "Chloé",
-    "Daniel",
-    "Elif",
-    "Farid",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kaito",
-    "Lena",
-    "Mateo",
-    "Nadia",
-    "Oskar",
-    "Priya",
-    "Quentin",
-    "Rosa",
-    "Samir",
-    "Tove",
-    "Uma",
-    "Viktor",
-    "Wanjiru",
-    "Xavier",
-    "Yara",
-    "Zoltan",
-    "Amara",
-    "Bruno",
-    "Mei",
-    "Noah",
-]
-LAST = [
-    "Andersen",
-    "Baptiste",
-    "Costa",
-    "Dubois",
-    "Eriksen",
-    "Fischer",
-    "García",
-    "Horvat",
-    "Ivanova",
-    "Jansen",
-    "Kowalski",
-    "Lindqvist",
-    "Moreau",
-    "Nakamura",
-    "Okafor",
-    "Petrov",
-    "Quinn",
-    "Rossi",
-    "Schmidt",
-    "Takahashi",
-    "Varga",
-    "Weber",
-    "Xu",
-    "Yilmaz",
-    "O'Brien",
-]
 LOCATIONS = ["Amsterdam", "Berlin", "Lisbon", "Remote", "Stockholm", "New York", "Singapore"]
 TITLES = [
     "Chief Executive",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
@@ -62,6 +62,9 @@ def _filter(
     return AuditFilter(action=action, actor=actor, target=target, since=since, until=until)
 
 
+Filters = Annotated[AuditFilter, Depends(_filter)]
+
+
 def _page(db: Session, filters: AuditFilter, page: int) -> tuple[list[audit.AuditEntry], int]:
     total = db.scalar(filters.apply(select(func.count()).select_from(audit.AuditEntry))) or 0
     rows = db.scalars(
@@ -78,14 +81,9 @@ def audit_page(
     request: Request,
     principal: CanViewAudit,
     db: DbSession,
+    filters: Filters,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    action: Annotated[str, Query(max_length=100)] = "",
-    actor: Annotated[str, Query(max_length=320)] = "",
-    target: Annotated[str, Query(max_length=200)] = "",
-    since: date | None = None,
-    until: date | None = None,
 ) -> HTMLResponse:
-    filters = _filter(action, actor, target, since, until)
     entries, total = _page(db, filters, page)
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
@@ -155,13 +153,8 @@ def _csv_rows(db: Session, filters: AuditFilter) -> Iterator[str]:
 def audit_csv(
     principal: CanViewAudit,
     db: DbSession,
-    action: Annotated[str, Query(max_length=100)] = "",
-    actor: Annotated[str, Query(max_length=320)] = "",
-    target: Annotated[str, Query(max_length=200)] = "",
-    since: date | None = None,
-    until: date | None = None,
+    filters: Filters,
 ) -> StreamingResponse:
-    filters = _filter(action, actor, target, since, until)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
         _csv_rows(db, filters),
@@ -194,14 +187,10 @@ class AuditPage(BaseModel):
 def audit_api(
     principal: CanViewAudit,
     db: DbSession,
+    filters: Filters,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    action: Annotated[str, Query(max_length=100)] = "",
-    actor: Annotated[str, Query(max_length=320)] = "",
-    target: Annotated[str, Query(max_length=200)] = "",
-    since: date | None = None,
-    until: date | None = None,
 ) -> AuditPage:
-    entries, total = _page(db, _filter(action, actor, target, since, until), page)
+    entries, total = _page(db, filters, page)
     return AuditPage(
         items=[AuditEntryOut.model_validate(e, from_attributes=True) for e in entries],
         total=total,
