@@ -65,6 +65,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Import
                     raise ImportAborted(f"{info.filename} expands beyond its declared size; "
                                         "refusing a likely zip bomb")
                 chunks.append(chunk)
+    # zipfile signals an unsupported compression method with NotImplementedError and an
+    # encrypted member with RuntimeError; both are a bad upload, not a bug here.
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as error:
         raise ImportAborted(f"{info.filename}: damaged archive entry ({error})") from error
     return b"".join(chunks)

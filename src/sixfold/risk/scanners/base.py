@@ -4,6 +4,7 @@ that turn lexicon hits into findings with messages a junior social-media manager
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ _PROMO_PATTERN = re.compile(
 )
 
 
-class BaseScanner:
+class BaseScanner(ABC):
     """Holds what the registry gives a scanner; subclasses implement ``scan``."""
 
     #: Lexicons the scanner reads; the registry checks they exist when it builds the engine.
@@ -33,8 +34,8 @@ class BaseScanner:
         if missing:
             raise ValueError(f"scanner {name!r} needs lexicons that are not loaded: {missing}")
 
-    def scan(self, document: Document, context: Context) -> list[Finding]:
-        raise NotImplementedError
+    @abstractmethod
+    def scan(self, document: Document, context: Context) -> list[Finding]: ...
 
     def option(self, key: str, default: float) -> float:
         return float(self.options.get(key, default))
