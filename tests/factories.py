@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -55,10 +54,3 @@ def person(
         auth_service.assign_role(db, someone, role, team=None, actor=ACTOR)
     db.flush()
     return someone
-
-
-@dataclass
-class World:
-    organisation: Organisation
-    team: Team
-    people: dict[str, Person]

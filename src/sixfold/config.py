@@ -32,14 +32,10 @@ class Settings(BaseSettings):
     login_lock_seconds: int = 60
     # In-process worker for durable jobs (the default on SQLite, where one writer is best).
     embedded_worker: bool = True
-    import_background_rows: int = 2_000
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_label: str = "Single sign-on"
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    mail_from: str = "sixfold@localhost"
 
     @property
     def resolved_database_url(self) -> str:

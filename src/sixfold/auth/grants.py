@@ -43,6 +43,3 @@ class Grants:
         if permission in self.organisation:
             return True
         return any(permission in self.by_team.get(team, frozenset()) for team in team_ancestry)
-
-    def has_role(self, role: Role) -> bool:
-        return any(held == role for held, _team in self.roles)

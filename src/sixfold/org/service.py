@@ -284,15 +284,3 @@ def set_publish_without_review(
         target=person.email,
         details={"without_review": allowed},
     )
-
-
-def set_active(session: Session, person: Person, active: bool, *, actor: audit.Actor) -> None:
-    person.is_active = active
-    audit.record(
-        session,
-        actor,
-        "person.activated" if active else "person.deactivated",
-        target_type="person",
-        target_id=person.id,
-        target=person.email,
-    )
