@@ -34,7 +34,8 @@ from sixfold.network.generator import (
     write_interactions_csv,
     write_people_csv,
 )
-from sixfold.network.orgchart import OrgChart, Person, build_orgchart
+from sixfold.network.importers import load_labelled_edge_list
+from sixfold.network.orgchart import OrgChart
 
 print = functools.partial(print, flush=True)  # progress must show when piped
 
@@ -46,14 +47,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "email-e
 def load_email_eu() -> tuple[OrgChart, pl.DataFrame]:
     if not DATA.is_dir():
         sys.exit(f"email-eu-core not found at {DATA}")
-    edges = np.loadtxt(DATA / "edges.txt", dtype=np.int64)
-    labels = np.loadtxt(DATA / "department-labels.txt", dtype=np.int64)
-    chart = build_orgchart([Person(str(p), "", "", "", f"dept-{d:02d}", "") for p, d in labels])
-    frame = pl.DataFrame({"timestamp": np.zeros(len(edges), np.int64),
-                          "source": edges[:, 0].astype(str), "target": edges[:, 1].astype(str),
-                          "kind": "email", "weight": 1.0, "message_id": None},
-                         schema_overrides={"message_id": pl.String})
-    return chart, frame
+    return load_labelled_edge_list(DATA / "edges.txt", DATA / "department-labels.txt")
 
 
 def networkx_metrics(chart: OrgChart, frame: pl.DataFrame) -> tuple[dict[str, object], float]:

@@ -6,24 +6,20 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import polars as pl
 import pytest
 from scipy import stats
 
 from sixfold.network.analysis import NetworkReport, analyze
 from sixfold.network.config import AnalysisConfig
-from sixfold.network.orgchart import Person, build_orgchart
+from sixfold.network.importers import load_labelled_edge_list
 
 
 @pytest.fixture(scope="module")
 def email_eu(email_eu_dir: Path) -> tuple[NetworkReport, nx.Graph]:
     edges = np.loadtxt(email_eu_dir / "edges.txt", dtype=np.int64)
-    labels = np.loadtxt(email_eu_dir / "department-labels.txt", dtype=np.int64)
-    chart = build_orgchart([Person(str(p), "", "", "", f"d{d:02d}", "") for p, d in labels])
-    frame = pl.DataFrame({"timestamp": np.zeros(len(edges), np.int64),
-                          "source": edges[:, 0].astype(str), "target": edges[:, 1].astype(str),
-                          "kind": "email", "weight": 1.0, "message_id": None},
-                         schema_overrides={"message_id": pl.String})
+    chart, frame = load_labelled_edge_list(
+        email_eu_dir / "edges.txt", email_eu_dir / "department-labels.txt", department_prefix="d"
+    )
     report = analyze(chart, frame, AnalysisConfig(min_interactions=1))
     graph = nx.Graph()
     graph.add_nodes_from(range(chart.size))

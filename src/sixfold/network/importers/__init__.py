@@ -7,6 +7,7 @@ from sixfold.network.importers.base import (
     ImportProblem,
     InteractionImport,
 )
+from sixfold.network.importers.edge_list import load_labelled_edge_list
 from sixfold.network.importers.interactions_csv import load_interactions_csv
 from sixfold.network.importers.mattermost import load_mattermost_export
 from sixfold.network.importers.mbox import load_mbox
@@ -20,6 +21,7 @@ __all__ = [
     "ImportProblem",
     "InteractionImport",
     "load_interactions_csv",
+    "load_labelled_edge_list",
     "load_mattermost_export",
     "load_mbox",
     "load_people",
