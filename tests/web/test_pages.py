@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.config import Settings
 from sixfold.jobs import Runner
+from sixfold.org import imports as imports_module
 from sixfold.org.imports import ImportJob
 from sixfold.org.models import Person
 from sixfold.web.audit_views import safe_cell
@@ -143,3 +145,18 @@ def test_safe_cell_neutralises_every_formula_prefix() -> None:
         assert safe_cell(prefix + "1").startswith("'")
     assert safe_cell("plain") == "plain"
     assert safe_cell(None) == ""
+
+
+def test_an_oversized_upload_is_refused_before_anything_is_stored(
+    client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _admin(client, db, settings)
+    monkeypatch.setattr(imports_module, "MAX_UPLOAD_BYTES", 1024)
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf_of(client)},
+        files={"file": ("big.csv", b"x" * 5000, "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "larger than" in response.text
+    assert db.scalars(select(ImportJob)).all() == []

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
-from sixfold.errors import DomainError, ValidationFailed
+from sixfold.errors import DomainError
 from sixfold.org import imports, service
 from sixfold.web.access import DbSession, Require, client_ip
 from sixfold.web.routing import add_routes
@@ -21,12 +22,21 @@ CanImport = Annotated[Principal, Require(Permission.IMPORT_ORG_CHART).as_depende
 ERRORS_SHOWN = 500
 
 
-async def _read_upload(upload: UploadFile) -> bytes:
-    # Read one byte past the limit so an oversized file is refused without reading it all.
+async def _queue_upload(
+    request: Request, principal: Principal, db: Session, upload: UploadFile, skip_invalid: bool
+) -> imports.ImportJob:
+    """Store the upload as an import job (the page and the API differ only in the answer)."""
+    # One byte past the limit is enough for queue_import to refuse an oversized file
+    # without the whole of it being read into memory.
     content = await upload.read(imports.MAX_UPLOAD_BYTES + 1)
-    if len(content) > imports.MAX_UPLOAD_BYTES:
-        raise ValidationFailed(f"The file is larger than {imports.MAX_UPLOAD_BYTES // 2**20} MiB.")
-    return content
+    return imports.queue_import(
+        db,
+        service.current_organisation(db),
+        filename=upload.filename or "upload.csv",
+        content=content,
+        skip_invalid=skip_invalid,
+        actor=principal.actor(client_ip(request)),
+    )
 
 
 @router.get("/imports", response_class=HTMLResponse, include_in_schema=False)
@@ -49,18 +59,11 @@ async def upload_page(
     file: Annotated[UploadFile, File()],
     skip_invalid: Annotated[bool, Form()] = False,
 ) -> Response:
-    organisation = service.current_organisation(db)
     try:
-        job = imports.queue_import(
-            db,
-            organisation,
-            filename=file.filename or "upload.csv",
-            content=await _read_upload(file),
-            skip_invalid=skip_invalid,
-            actor=principal.actor(client_ip(request)),
-        )
+        job = await _queue_upload(request, principal, db, file, skip_invalid)
     except DomainError as error:
         db.rollback()
+        organisation = service.current_organisation(db)
         return render(
             request,
             "imports.html",
@@ -121,15 +124,7 @@ async def upload_api(
     skip_invalid: Annotated[bool, Form()] = False,
 ) -> ImportOut:
     """Queue an org-chart CSV import; poll the returned import until `finished`."""
-    organisation = service.current_organisation(db)
-    job = imports.queue_import(
-        db,
-        organisation,
-        filename=file.filename or "upload.csv",
-        content=await _read_upload(file),
-        skip_invalid=skip_invalid,
-        actor=principal.actor(client_ip(request)),
-    )
+    job = await _queue_upload(request, principal, db, file, skip_invalid)
     db.commit()
     return _out(job)
 
