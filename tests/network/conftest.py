@@ -15,5 +15,3 @@ def email_eu_dir() -> Path:
     if not (EMAIL_EU / "edges.txt").is_file():
         pytest.fail(f"email-eu-core data missing: expected {EMAIL_EU} (../shared from the repo)")
     return EMAIL_EU
-
-

@@ -31,12 +31,19 @@ def _ties(seed: int, min_interactions: float = 2) -> tuple[TieGraph, nx.Graph, n
     ties = build_ties(log, chart.size, min_interactions)
     graph = nx.Graph()
     graph.add_nodes_from(range(chart.size))
-    graph.add_weighted_edges_from(zip(ties.u.tolist(), ties.v.tolist(), ties.weight.tolist(),
-                                      strict=True))
+    graph.add_weighted_edges_from(
+        zip(ties.u.tolist(), ties.v.tolist(), ties.weight.tolist(), strict=True)
+    )
     directed = nx.DiGraph()
     directed.add_nodes_from(range(chart.size))
-    directed.add_weighted_edges_from(zip(ties.arc_source.tolist(), ties.arc_target.tolist(),
-                                         ties.arc_weight.tolist(), strict=True))
+    directed.add_weighted_edges_from(
+        zip(
+            ties.arc_source.tolist(),
+            ties.arc_target.tolist(),
+            ties.arc_weight.tolist(),
+            strict=True,
+        )
+    )
     return ties, graph, directed
 
 
@@ -49,8 +56,9 @@ def test_betweenness_is_networkx_normalised(seed: int) -> None:
     ties, graph, _ = _ties(seed)
     ours = betweenness(ties, AnalysisConfig())
     assert ours.method == "exact"
-    np.testing.assert_allclose(ours.scores, _as_array(nx.betweenness_centrality(graph),
-                                                      ties.size), atol=1e-12)
+    np.testing.assert_allclose(
+        ours.scores, _as_array(nx.betweenness_centrality(graph), ties.size), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -66,16 +74,22 @@ def test_constraint_and_effective_size_are_networkx_weighted(seed: int) -> None:
     constraint, effective = structural_holes(ties)
     expected_c = _as_array(nx.constraint(graph, weight="weight"), ties.size)
     # nodes=... selects NetworkX's per-node code, which follows its documented formula.
-    expected_e = _as_array(nx.effective_size(graph, nodes=list(graph), weight="weight"),
-                           ties.size)
+    expected_e = _as_array(nx.effective_size(graph, nodes=list(graph), weight="weight"), ties.size)
     np.testing.assert_allclose(constraint, expected_c, atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(effective, expected_e, atol=1e-12, equal_nan=True)
 
 
 def test_effective_size_reduces_to_borgatti_when_unweighted() -> None:
     ties, graph, _ = _ties(5)
-    flat = TieGraph(ties.size, ties.u, ties.v, np.ones(len(ties.u)), ties.arc_source,
-                    ties.arc_target, ties.arc_weight)
+    flat = TieGraph(
+        ties.size,
+        ties.u,
+        ties.v,
+        np.ones(len(ties.u)),
+        ties.arc_source,
+        ties.arc_target,
+        ties.arc_weight,
+    )
     _, effective = structural_holes(flat)
     expected = _as_array(nx.effective_size(_unweighted(graph)), ties.size)
     np.testing.assert_allclose(effective, expected, atol=1e-12, equal_nan=True)
@@ -94,7 +108,8 @@ def test_department_modularity_matches_networkx(seed: int) -> None:
     labels = np.arange(ties.size) % 4
     groups = [set(np.flatnonzero(labels == k).tolist()) for k in range(4)]
     assert modularity(ties, labels) == pytest.approx(
-        nx.community.modularity(graph, groups, weight="weight"), abs=1e-12)
+        nx.community.modularity(graph, groups, weight="weight"), abs=1e-12
+    )
 
 
 def _pair_counting_ari(a: list[int], b: list[int]) -> float:
@@ -127,10 +142,8 @@ def test_nmi_and_ari_follow_their_textbook_definitions(seed: int) -> None:
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 4, 30)
     b = (a + (rng.random(30) < 0.3) * rng.integers(0, 3, 30)) % 5
-    assert adjusted_rand_index(a, b) == pytest.approx(_pair_counting_ari(a.tolist(),
-                                                                         b.tolist()))
-    assert normalized_mutual_information(a, b) == pytest.approx(_direct_nmi(a.tolist(),
-                                                                            b.tolist()))
+    assert adjusted_rand_index(a, b) == pytest.approx(_pair_counting_ari(a.tolist(), b.tolist()))
+    assert normalized_mutual_information(a, b) == pytest.approx(_direct_nmi(a.tolist(), b.tolist()))
     assert adjusted_rand_index(a, a) == 1.0
     assert normalized_mutual_information(a, a + 7) == pytest.approx(1.0)
 
@@ -167,8 +180,7 @@ def test_ei_index_and_breadth() -> None:
 def test_sampled_betweenness_stays_within_its_stated_error() -> None:
     ties, _, _ = _ties(6, min_interactions=1)
     exact = betweenness(ties, AnalysisConfig()).scores
-    sampled = betweenness(ties, AnalysisConfig(exact_betweenness_limit=10,
-                                               betweenness_samples=800))
+    sampled = betweenness(ties, AnalysisConfig(exact_betweenness_limit=10, betweenness_samples=800))
     assert sampled.method == "sampled"
     within = np.abs(sampled.scores - exact) <= sampled.half_width + 1e-12
     assert within.mean() >= 0.85  # a 95% interval per person: most must hold
@@ -176,10 +188,12 @@ def test_sampled_betweenness_stays_within_its_stated_error() -> None:
 
 
 def test_department_stats_partners_density_and_matrix() -> None:
-    chart = make_chart([("a", "x", ""), ("b", "x", ""), ("c", "y", ""), ("d", "z", ""),
-                        ("e", "z", "")])
-    frame = make_interactions([("a", "b")] * 2 + [("a", "c")] * 2 + [("a", "d")] * 2
-                              + [("b", "d")] * 2 + [("d", "e")] * 3)
+    chart = make_chart(
+        [("a", "x", ""), ("b", "x", ""), ("c", "y", ""), ("d", "z", ""), ("e", "z", "")]
+    )
+    frame = make_interactions(
+        [("a", "b")] * 2 + [("a", "c")] * 2 + [("a", "d")] * 2 + [("b", "d")] * 2 + [("d", "e")] * 3
+    )
     report = analyze(chart, frame, AnalysisConfig(min_group_size=3))
     x, y, _ = report.departments
     assert (x.internal_ties, x.external_ties, x.density) == (1, 3, 1.0)

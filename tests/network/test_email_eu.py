@@ -36,7 +36,8 @@ def test_counts_match_the_data_readme(email_eu: tuple[NetworkReport, nx.Graph]) 
 
 
 def test_degree_and_ei_exact_betweenness_ranks_identical(
-        email_eu: tuple[NetworkReport, nx.Graph]) -> None:
+    email_eu: tuple[NetworkReport, nx.Graph],
+) -> None:
     report, graph = email_eu
     assert report.metrics.degree.tolist() == [graph.degree(i) for i in range(1005)]
     department = report.chart.department_of

@@ -16,19 +16,27 @@ from sixfold.network.report_html import render_html
 from sixfold.network.report_json import to_json_dict
 from tests.network.factories import make_chart, make_interactions
 
-TREE = [("ceo", "board", ""), ("vp", "sales", "ceo"), ("s1", "sales", "vp"),
-        ("s2", "sales", "vp"), ("s3", "sales", "s1"), ("e1", "eng", "ceo"),
-        ("e2", "eng", "e1")]
+TREE = [
+    ("ceo", "board", ""),
+    ("vp", "sales", "ceo"),
+    ("s1", "sales", "vp"),
+    ("s2", "sales", "vp"),
+    ("s3", "sales", "s1"),
+    ("e1", "eng", "ceo"),
+    ("e2", "eng", "e1"),
+]
 WEEK = 7 * 86_400
 
 
 def test_direction_mix_through_the_reporting_tree() -> None:
     chart = make_chart(TREE)
-    frame = make_interactions([("s3", "vp"), ("vp", "s3"), ("s1", "s2"), ("s3", "s2"),
-                               ("s2", "e2"), ("ceo", "e2")])
+    frame = make_interactions(
+        [("s3", "vp"), ("vp", "s3"), ("s1", "s2"), ("s3", "s2"), ("s2", "e2"), ("ceo", "e2")]
+    )
     mix = analyze(chart, frame, AnalysisConfig(min_interactions=1)).directions
-    assert mix.shares == pytest.approx({"up": 1 / 6, "down": 2 / 6, "peer": 1 / 6,
-                                        "lateral": 1 / 6, "cross_department": 1 / 6})
+    assert mix.shares == pytest.approx(
+        {"up": 1 / 6, "down": 2 / 6, "peer": 1 / 6, "lateral": 1 / 6, "cross_department": 1 / 6}
+    )
     assert mix.vertical_share == pytest.approx(0.5)
     # distances: 2, 2, 2 (s1-vp-s2), 3 (s3-s1-vp-s2), 4 (s2-vp-ceo-e1-e2), 2
     assert mix.mean_reporting_distance == pytest.approx(15 / 6)
@@ -37,10 +45,18 @@ def test_direction_mix_through_the_reporting_tree() -> None:
 def test_timeline_reports_churn_isolation_and_new_bridges() -> None:
     chart = make_chart(TREE)
     first = [("s1", "s2", 0), ("s2", "s1", 1), ("s3", "vp", 2), ("vp", "s3", 3)]
-    second = [("s1", "s2", WEEK), ("s2", "s1", WEEK + 1), ("s1", "e1", WEEK + 2),
-              ("e1", "s1", WEEK + 3), ("s2", "s1", 2 * WEEK - 1)]  # data to the window's end
-    report = analyze(chart, make_interactions(first + second),
-                     AnalysisConfig(window_days=7, window_step_days=7, min_group_size=3))
+    second = [
+        ("s1", "s2", WEEK),
+        ("s2", "s1", WEEK + 1),
+        ("s1", "e1", WEEK + 2),
+        ("e1", "s1", WEEK + 3),
+        ("s2", "s1", 2 * WEEK - 1),
+    ]  # data to the window's end
+    report = analyze(
+        chart,
+        make_interactions(first + second),
+        AnalysisConfig(window_days=7, window_step_days=7, min_group_size=3),
+    )
     before, after = report.timeline
     assert (before.ties, after.ties) == (2, 2)
     assert (after.formed, after.dissolved, after.churn) == (1, 1, pytest.approx(2 / 3))
@@ -67,8 +83,9 @@ def test_pseudonyms_are_keyed_stable_and_joinable() -> None:
     assert hasher("A1") != hasher("a1")  # ids keep their case
     chart = make_chart(TREE)
     frame = make_interactions([("s1@example.org", "vp"), ("vp", "s1@example.org")])
-    report = analyze(hasher.chart(chart), hasher.interactions(frame),
-                     AnalysisConfig(min_interactions=1))
+    report = analyze(
+        hasher.chart(chart), hasher.interactions(frame), AnalysisConfig(min_interactions=1)
+    )
     assert len(report.ties.u) == 1
     assert report.log.stats.unknown_people == 0
     assert "vp" not in json.dumps(to_json_dict(report)["people"])
@@ -109,8 +126,9 @@ def test_an_organisation_without_interactions_still_reports() -> None:
 
 def test_rolling_windows_and_sampled_betweenness_reach_the_report() -> None:
     chart, frame = generate_organisation(SyntheticSpec(people=400, interactions=30_000))
-    config = AnalysisConfig(window_days=28, window_step_days=7, exact_betweenness_limit=100,
-                            betweenness_samples=64)
+    config = AnalysisConfig(
+        window_days=28, window_step_days=7, exact_betweenness_limit=100, betweenness_samples=64
+    )
     report = analyze(chart, frame, config)
     starts = [w.start for w in report.timeline]
     assert {b - a for a, b in itertools.pairwise(starts)} == {WEEK}

@@ -31,8 +31,17 @@ from sixfold.network.runtime import threads_for
 from sixfold.network.structural_holes import structural_holes
 from sixfold.network.timeline import WindowSummary, timeline
 
-STEPS = ("ties", "pagerank", "structural holes", "communities", "departments", "directions",
-         "timeline", "betweenness", "roles")
+STEPS = (
+    "ties",
+    "pagerank",
+    "structural holes",
+    "communities",
+    "departments",
+    "directions",
+    "timeline",
+    "betweenness",
+    "roles",
+)
 
 Progress = Callable[[str], None]
 
@@ -67,15 +76,20 @@ def _step(name: str, seconds: dict[str, float], progress: Progress | None) -> It
         progress(name)
 
 
-def _timed_betweenness(ties: TieGraph, config: AnalysisConfig) -> tuple[BetweennessResult,
-                                                                        float]:
+def _timed_betweenness(ties: TieGraph, config: AnalysisConfig) -> tuple[BetweennessResult, float]:
     started = time.perf_counter()
     return betweenness(ties, config), time.perf_counter() - started
 
 
-def analyze(chart: OrgChart, interactions: pl.DataFrame, config: AnalysisConfig, *,
-            progress: Progress | None = None,
-            problems: tuple[ImportProblem, ...] = (), problem_count: int = 0) -> NetworkReport:
+def analyze(
+    chart: OrgChart,
+    interactions: pl.DataFrame,
+    config: AnalysisConfig,
+    *,
+    progress: Progress | None = None,
+    problems: tuple[ImportProblem, ...] = (),
+    problem_count: int = 0,
+) -> NetworkReport:
     seconds: dict[str, float] = {}
     with _step("ties", seconds, progress):
         log = resolve(interactions, chart, config)
@@ -89,8 +103,9 @@ def analyze(chart: OrgChart, interactions: pl.DataFrame, config: AnalysisConfig,
         with _step("structural holes", seconds, progress):
             constraint, effective = structural_holes(ties)
         with _step("communities", seconds, progress), threads_for(len(ties.u)):
-            communities = detect_communities(ties, chart.department_of, config.resolutions,
-                                             config.seed)
+            communities = detect_communities(
+                ties, chart.department_of, config.resolutions, config.seed
+            )
         with _step("departments", seconds, progress):
             departments = department_stats(ties, chart)
             matrix = interaction_matrix(log, chart)
@@ -105,10 +120,34 @@ def analyze(chart: OrgChart, interactions: pl.DataFrame, config: AnalysisConfig,
     with _step("roles", seconds, progress):
         received = np.bincount(ties.arc_target, ties.arc_weight, chart.size).astype(np.float64)
         volume = np.bincount(ties.arc_source, ties.arc_weight, chart.size) + received
-        metrics = PersonMetrics(ties.degree(), volume, received, between.scores, rank,
-                                constraint, effective, breadth(ties, chart))
+        metrics = PersonMetrics(
+            ties.degree(),
+            volume,
+            received,
+            between.scores,
+            rank,
+            constraint,
+            effective,
+            breadth(ties, chart),
+        )
         roles = assign_roles(metrics)
         mentors = mentor_candidates(metrics, roles, config.mentor_candidates)
-    return NetworkReport(chart, config, log, ties, metrics, between, roles, communities,
-                         departments, matrix, directions, org_ei, mentors, windows, problems,
-                         problem_count, seconds)
+    return NetworkReport(
+        chart,
+        config,
+        log,
+        ties,
+        metrics,
+        between,
+        roles,
+        communities,
+        departments,
+        matrix,
+        directions,
+        org_ei,
+        mentors,
+        windows,
+        problems,
+        problem_count,
+        seconds,
+    )

@@ -58,8 +58,9 @@ def _sampled_betweenness(graph: nk.Graph, config: AnalysisConfig) -> Betweenness
     return BetweennessResult(stacked.mean(axis=0), "sampled", per_batch * count, half_width)
 
 
-def pagerank(ties: TieGraph, *, damping: float = 0.85, tolerance: float = 1e-10,
-             max_iterations: int = 1000) -> FloatArray:
+def pagerank(
+    ties: TieGraph, *, damping: float = 0.85, tolerance: float = 1e-10, max_iterations: int = 1000
+) -> FloatArray:
     """PageRank on the directed interaction graph weighted by counts, as `networkx.pagerank`.
 
     Written as SciPy sparse power iteration rather than NetworKit's, because NetworKit treats
@@ -69,8 +70,7 @@ def pagerank(ties: TieGraph, *, damping: float = 0.85, tolerance: float = 1e-10,
     size = ties.size
     if size == 0:
         return np.zeros(0)
-    matrix = sp.csr_array((ties.arc_weight, (ties.arc_source, ties.arc_target)),
-                          shape=(size, size))
+    matrix = sp.csr_array((ties.arc_weight, (ties.arc_source, ties.arc_target)), shape=(size, size))
     out_weight = np.asarray(matrix.sum(axis=1)).ravel()
     scale = np.divide(1.0, out_weight, out=np.zeros(size), where=out_weight != 0)
     transition = (sp.diags_array(scale) @ matrix).T.tocsr()

@@ -37,8 +37,9 @@ class CommunityResult:
     department_modularity: float
 
 
-def detect_communities(ties: TieGraph, departments: IntArray, resolutions: tuple[float, ...],
-                       seed: int) -> CommunityResult:
+def detect_communities(
+    ties: TieGraph, departments: IntArray, resolutions: tuple[float, ...], seed: int
+) -> CommunityResult:
     """Sweep the resolutions; while the highest one still matches best, keep doubling it.
 
     The resolution at which departments become visible grows with the organisation (the
@@ -58,24 +59,31 @@ def _best(sweep: list[CommunityLevel]) -> CommunityLevel:
     return max(sweep, key=lambda level: (level.ari, level.nmi))
 
 
-def louvain(ties: TieGraph, resolution: float, seed: int,
-            graph: nk.Graph | None = None) -> IntArray:
+def louvain(
+    ties: TieGraph, resolution: float, seed: int, graph: nk.Graph | None = None
+) -> IntArray:
     """Community labels from Louvain with refinement (NetworKit PLM) at one resolution."""
     nk.setSeed(seed, False)  # PLM visits nodes in random order; fix it for repeatable reports
-    algorithm = nk.community.PLM(graph or ties.networkit(weighted=True), refine=True,
-                                 gamma=resolution)
+    algorithm = nk.community.PLM(
+        graph or ties.networkit(weighted=True), refine=True, gamma=resolution
+    )
     algorithm.run()
     return _compact(np.asarray(algorithm.getPartition().getVector(), dtype=np.int64))
 
 
-def _level(ties: TieGraph, graph: nk.Graph, departments: IntArray, gamma: float,
-           seed: int) -> CommunityLevel:
+def _level(
+    ties: TieGraph, graph: nk.Graph, departments: IntArray, gamma: float, seed: int
+) -> CommunityLevel:
     labels = louvain(ties, gamma, seed, graph)
     sizes = np.bincount(labels)
-    return CommunityLevel(gamma, labels, int((sizes >= 2).sum()),
-                          modularity(ties, labels, resolution=gamma),
-                          normalized_mutual_information(labels, departments),
-                          adjusted_rand_index(labels, departments))
+    return CommunityLevel(
+        gamma,
+        labels,
+        int((sizes >= 2).sum()),
+        modularity(ties, labels, resolution=gamma),
+        normalized_mutual_information(labels, departments),
+        adjusted_rand_index(labels, departments),
+    )
 
 
 def _compact(labels: IntArray) -> IntArray:
@@ -100,15 +108,21 @@ def modularity(ties: TieGraph, labels: IntArray, resolution: float = 1.0) -> flo
     return float(inside.sum() / total - resolution * ((strength / (2 * total)) ** 2).sum())
 
 
-def _contingency(first: IntArray, second: IntArray) -> tuple[FloatArray, IntArray, IntArray,
-                                                             FloatArray, FloatArray]:
+def _contingency(
+    first: IntArray, second: IntArray
+) -> tuple[FloatArray, IntArray, IntArray, FloatArray, FloatArray]:
     """Non-empty cells of the contingency table with their row and column, and the margins."""
     _, a = np.unique(first, return_inverse=True)
     _, b = np.unique(second, return_inverse=True)
     width = int(b.max(initial=0)) + 1
     codes, cells = np.unique(a * width + b, return_counts=True)
-    return (cells.astype(np.float64), codes // width, codes % width,
-            np.bincount(a).astype(np.float64), np.bincount(b).astype(np.float64))
+    return (
+        cells.astype(np.float64),
+        codes // width,
+        codes % width,
+        np.bincount(a).astype(np.float64),
+        np.bincount(b).astype(np.float64),
+    )
 
 
 def normalized_mutual_information(first: IntArray, second: IntArray) -> float:

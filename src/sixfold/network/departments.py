@@ -32,8 +32,9 @@ class InteractionMatrix:
 
     @property
     def ratio(self) -> FloatArray:
-        return np.divide(self.observed, self.expected, out=np.zeros_like(self.observed),
-                         where=self.expected > 0)
+        return np.divide(
+            self.observed, self.expected, out=np.zeros_like(self.observed), where=self.expected > 0
+        )
 
 
 def department_ties(ties: TieGraph, chart: OrgChart) -> IntArray:
@@ -50,20 +51,31 @@ def department_stats(ties: TieGraph, chart: OrgChart, *, top: int = 3) -> list[D
     outside = matrix - np.diag(np.diag(matrix))
     # One partial sort for all departments: thousands of departments at 100,000 people.
     keep = min(top, max(len(chart.departments) - 1, 0))
-    partners = (np.argpartition(-outside, keep, axis=1)[:, :keep] if keep else
-                np.zeros((len(chart.departments), 0), dtype=np.int64))
+    partners = (
+        np.argpartition(-outside, keep, axis=1)[:, :keep]
+        if keep
+        else np.zeros((len(chart.departments), 0), dtype=np.int64)
+    )
     stats = []
     for code, name in enumerate(chart.departments):
         internal = int(matrix[code, code])
         external = int(outside[code].sum())
         pairs = sizes[code] * (sizes[code] - 1) / 2
         ranked = sorted(partners[code].tolist(), key=lambda p: (-outside[code, p], p))
-        best = tuple((chart.departments[p], int(outside[code, p])) for p in ranked
-                     if outside[code, p] > 0)
-        stats.append(DepartmentStats(
-            name, int(sizes[code]), internal, external,
-            (external - internal) / (external + internal) if internal + external else None,
-            internal / pairs if pairs else None, best))
+        best = tuple(
+            (chart.departments[p], int(outside[code, p])) for p in ranked if outside[code, p] > 0
+        )
+        stats.append(
+            DepartmentStats(
+                name,
+                int(sizes[code]),
+                internal,
+                external,
+                (external - internal) / (external + internal) if internal + external else None,
+                internal / pairs if pairs else None,
+                best,
+            )
+        )
     return stats
 
 
@@ -78,8 +90,11 @@ def organisation_ei(ties: TieGraph, chart: OrgChart) -> float | None:
 def interaction_matrix(log: InteractionLog, chart: OrgChart) -> InteractionMatrix:
     count = len(chart.departments)
     a, b = chart.department_of[log.source], chart.department_of[log.target]
-    observed = np.bincount(a * count + b, weights=log.weight,
-                           minlength=count * count).reshape(count, count).astype(np.float64)
+    observed = (
+        np.bincount(a * count + b, weights=log.weight, minlength=count * count)
+        .reshape(count, count)
+        .astype(np.float64)
+    )
     total = observed.sum()
     expected = np.zeros_like(observed)
     if total:

@@ -47,10 +47,19 @@ LEAVERS = 3
 def generate_organisation(spec: SyntheticSpec) -> tuple[OrgChart, pl.DataFrame]:
     rng = np.random.default_rng(spec.seed)
     department, manager = _structure(spec, rng)
-    chart = build_orgchart([
-        Person(f"p{i:06d}", f"Person {i}", f"p{i:06d}@example.org", "",
-               f"Dept {department[i]:04d}", "" if manager[i] < 0 else f"p{manager[i]:06d}")
-        for i in range(spec.people)])
+    chart = build_orgchart(
+        [
+            Person(
+                f"p{i:06d}",
+                f"Person {i}",
+                f"p{i:06d}@example.org",
+                "",
+                f"Dept {department[i]:04d}",
+                "" if manager[i] < 0 else f"p{manager[i]:06d}",
+            )
+            for i in range(spec.people)
+        ]
+    )
     contacts, brokers = _contacts(spec, rng, department, manager)
     frame = _interactions(spec, rng, contacts, chart, brokers)
     return chart, frame
@@ -79,8 +88,9 @@ def _structure(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[IntArray,
     return department, manager
 
 
-def _contacts(spec: SyntheticSpec, rng: np.random.Generator, department: IntArray,
-              manager: IntArray) -> tuple[IntArray, IntArray]:
+def _contacts(
+    spec: SyntheticSpec, rng: np.random.Generator, department: IntArray, manager: IntArray
+) -> tuple[IntArray, IntArray]:
     """Each person's regular contacts (people × slots) and the indices of the brokers."""
     count = spec.people
     first = np.searchsorted(department, department, side="left")
@@ -97,8 +107,13 @@ def _contacts(spec: SyntheticSpec, rng: np.random.Generator, department: IntArra
     return contacts.astype(np.int64), np.flatnonzero(broker)
 
 
-def _interactions(spec: SyntheticSpec, rng: np.random.Generator, contacts: IntArray,
-                  chart: OrgChart, brokers: IntArray) -> pl.DataFrame:
+def _interactions(
+    spec: SyntheticSpec,
+    rng: np.random.Generator,
+    contacts: IntArray,
+    chart: OrgChart,
+    brokers: IntArray,
+) -> pl.DataFrame:
     activity = rng.pareto(1.5, spec.people) + 1.0
     source = rng.choice(spec.people, size=spec.interactions, p=activity / activity.sum())
     rank = np.arange(1, spec.contacts + 1, dtype=np.float64)
@@ -106,8 +121,9 @@ def _interactions(spec: SyntheticSpec, rng: np.random.Generator, contacts: IntAr
     target = contacts[source, slot]
     target = np.where(target == source, contacts[source, (slot + 1) % spec.contacts], target)
     day = rng.integers(0, 365, spec.interactions)
-    day = np.clip(day - np.where((day + 3) % 7 >= 5, rng.integers(1, 3, spec.interactions), 0),
-                  0, 364)
+    day = np.clip(
+        day - np.where((day + 3) % 7 >= 5, rng.integers(1, 3, spec.interactions), 0), 0, 364
+    )
     keep = np.ones(spec.interactions, dtype=bool)
     if spec.events:
         target, keep = _events(rng, chart.department_of, source, target, day, brokers)
@@ -115,17 +131,30 @@ def _interactions(spec: SyntheticSpec, rng: np.random.Generator, contacts: IntAr
     count = len(source)
     when = START + day * 86_400 + rng.integers(8 * 3600, 18 * 3600, count)
     ids = np.asarray(chart.ids)
-    frame = pl.DataFrame({
-        "timestamp": when.astype(np.int64), "source": ids[source], "target": ids[target],
-        "kind": rng.choice(["email", "reply", "mention", "meeting"], count,
-                           p=[0.5, 0.25, 0.15, 0.1]),
-        "weight": np.ones(count), "message_id": None},
-        schema=INTERACTION_SCHEMA)
+    frame = pl.DataFrame(
+        {
+            "timestamp": when.astype(np.int64),
+            "source": ids[source],
+            "target": ids[target],
+            "kind": rng.choice(
+                ["email", "reply", "mention", "meeting"], count, p=[0.5, 0.25, 0.15, 0.1]
+            ),
+            "weight": np.ones(count),
+            "message_id": None,
+        },
+        schema=INTERACTION_SCHEMA,
+    )
     return pl.concat([frame, _broadcasts(spec, rng, ids)])
 
 
-def _events(rng: np.random.Generator, department: IntArray, source: IntArray, target: IntArray,
-            day: IntArray, brokers: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+def _events(
+    rng: np.random.Generator,
+    department: IntArray,
+    source: IntArray,
+    target: IntArray,
+    day: IntArray,
+    brokers: IntArray,
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """Scripted changes: from SILO_DAY department 1 talks only to itself; from MERGE_DAY
     departments 2 and 3 work as one; from LEAVE_DAY the first brokers have left."""
     target = target.copy()
@@ -135,8 +164,12 @@ def _events(rng: np.random.Generator, department: IntArray, source: IntArray, ta
     silo = (department[source] == 1) & (day >= SILO_DAY) & (department[target] != 1)
     target[silo] = rng.choice(members[0], int(silo.sum()))
     # The rest of the organisation stops reaching in, too (most of the time).
-    shut_out = ((department[target] == 1) & (department[source] != 1) & (day >= SILO_DAY)
-                & (rng.random(len(day)) < 0.9))
+    shut_out = (
+        (department[target] == 1)
+        & (department[source] != 1)
+        & (day >= SILO_DAY)
+        & (rng.random(len(day)) < 0.9)
+    )
     for mine, other in ((2, members[2]), (3, members[1])):
         merged = (department[source] == mine) & (day >= MERGE_DAY) & (rng.random(len(day)) < 0.3)
         target[merged] = rng.choice(other, int(merged.sum()))
@@ -150,19 +183,30 @@ def _broadcasts(spec: SyntheticSpec, rng: np.random.Generator, ids: np.ndarray) 
     recipients = min(spec.broadcast_recipients, spec.people - 1)
     rows = spec.broadcast_messages * recipients
     message = np.repeat(np.arange(spec.broadcast_messages), recipients)
-    return pl.DataFrame({
-        "timestamp": START + rng.integers(0, YEAR, spec.broadcast_messages)[message],
-        "source": ids[0], "target": ids[1 + np.arange(rows) % (spec.people - 1)],
-        "kind": "email", "weight": 1.0,
-        "message_id": [f"all-hands-{m}" for m in message.tolist()]}, schema=INTERACTION_SCHEMA)
+    return pl.DataFrame(
+        {
+            "timestamp": START + rng.integers(0, YEAR, spec.broadcast_messages)[message],
+            "source": ids[0],
+            "target": ids[1 + np.arange(rows) % (spec.people - 1)],
+            "kind": "email",
+            "weight": 1.0,
+            "message_id": [f"all-hands-{m}" for m in message.tolist()],
+        },
+        schema=INTERACTION_SCHEMA,
+    )
 
 
 def write_people_csv(chart: OrgChart, path: Path) -> None:
-    pl.DataFrame({
-        "id": [p.id for p in chart.people], "name": [p.name for p in chart.people],
-        "email": [p.email for p in chart.people], "title": [p.title for p in chart.people],
-        "department": [p.department for p in chart.people],
-        "manager_id": [p.manager_id for p in chart.people]}).write_csv(path)
+    pl.DataFrame(
+        {
+            "id": [p.id for p in chart.people],
+            "name": [p.name for p in chart.people],
+            "email": [p.email for p in chart.people],
+            "title": [p.title for p in chart.people],
+            "department": [p.department for p in chart.people],
+            "manager_id": [p.manager_id for p in chart.people],
+        }
+    ).write_csv(path)
 
 
 def write_interactions_csv(frame: pl.DataFrame, path: Path) -> None:

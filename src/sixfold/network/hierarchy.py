@@ -73,14 +73,22 @@ def direction_mix(ties: TieGraph, chart: OrgChart) -> DirectionMix:
     common = ancestry.lowest_common(source, target)
     manager = chart.manager_of
     kinds = np.select(
-        [common == target, common == source,
-         (manager[source] == manager[target]) & (manager[source] >= 0),
-         chart.department_of[source] == chart.department_of[target]],
-        [0, 1, 2, 3], default=4)
+        [
+            common == target,
+            common == source,
+            (manager[source] == manager[target]) & (manager[source] >= 0),
+            chart.department_of[source] == chart.department_of[target],
+        ],
+        [0, 1, 2, 3],
+        default=4,
+    )
     shares = np.bincount(kinds, weights=weight, minlength=5) / total
     connected = common != ancestry.root
     distance = ancestry.depth[source] + ancestry.depth[target] - 2 * ancestry.depth[common]
-    mean = (float(np.average(distance[connected], weights=weight[connected]))
-            if connected.any() else None)
+    mean = (
+        float(np.average(distance[connected], weights=weight[connected]))
+        if connected.any()
+        else None
+    )
     mix = {name: float(share) for name, share in zip(DIRECTIONS, shares, strict=True)}
     return DirectionMix(mix, mix["up"] + mix["down"], mean)

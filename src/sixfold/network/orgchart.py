@@ -51,8 +51,7 @@ def build_orgchart(people: list[Person]) -> OrgChart:
     code = {name: index for index, name in enumerate(departments)}
     index = {person.id: position for position, person in enumerate(people)}
     department_of = np.fromiter((code[p.department] for p in people), np.int64, len(people))
-    manager_of = np.fromiter((index.get(p.manager_id, -1) for p in people), np.int64,
-                             len(people))
+    manager_of = np.fromiter((index.get(p.manager_id, -1) for p in people), np.int64, len(people))
     return OrgChart(tuple(people), departments, department_of, manager_of)
 
 
@@ -68,7 +67,7 @@ def find_cycle_members(manager_of: dict[str, str]) -> set[str]:
             chain.append(node)
             node = manager_of.get(node)
         if node is not None and state[node] == 1:
-            in_cycle.update(chain[chain.index(node):])
+            in_cycle.update(chain[chain.index(node) :])
         for member in chain:
             state[member] = 2
     return in_cycle

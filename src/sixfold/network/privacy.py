@@ -33,8 +33,10 @@ class Pseudonymiser:
         return f"p_{digest[:20]}"
 
     def chart(self, chart: OrgChart) -> OrgChart:
-        people = [Person(self(p.id), "", self(p.email), p.title, p.department,
-                         self(p.manager_id)) for p in chart.people]
+        people = [
+            Person(self(p.id), "", self(p.email), p.title, p.department, self(p.manager_id))
+            for p in chart.people
+        ]
         return build_orgchart(people)
 
     def interactions(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -50,4 +52,3 @@ class Pseudonymiser:
 def suppressed(size: int, min_group_size: int) -> bool:
     """True when a group is too small to show without pointing at individuals."""
     return size < min_group_size
-

@@ -39,29 +39,39 @@ def render_html(report: NetworkReport) -> str:
     data = to_json_dict(report)
     sections = [
         _findings(report, data),
-        _section("Where conversation flows between departments",
-                 "<p>Each cell compares the interactions from one department (row) to another "
-                 "(column) with what equal mixing would give. Blue cells are colder than "
-                 "expected — a silo wall; red cells are hotter.</p>"
-                 + figures.department_heatmap(report)),
-        _section("Departments as a network", "<p>Circle size: people; line width: ties; "
-                 "colour: E–I index (blue inward-looking, red outward-looking).</p>"
-                 + figures.department_network(report)),
+        _section(
+            "Where conversation flows between departments",
+            "<p>Each cell compares the interactions from one department (row) to another "
+            "(column) with what equal mixing would give. Blue cells are colder than "
+            "expected — a silo wall; red cells are hotter.</p>"
+            + figures.department_heatmap(report),
+        ),
+        _section(
+            "Departments as a network",
+            "<p>Circle size: people; line width: ties; "
+            "colour: E–I index (blue inward-looking, red outward-looking).</p>"
+            + figures.department_network(report),
+        ),
         _brokers(report),
         _section("Up, down or across", figures.direction_bar(report)),
-        _section("How metrics are spread", '<div class="grid">'
-                 + "".join(figures.distributions(report)) + "</div>"),
+        _section(
+            "How metrics are spread",
+            '<div class="grid">' + "".join(figures.distributions(report)) + "</div>",
+        ),
         _timeline(report, data),
         _mentors(data),
         _departments(data),
         _definitions(),
     ]
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>Organisational network report</title>"
-            f"<style>{_STYLE}</style></head><body><h1>Organisational network report</h1>"
-            '<p class="note">Contains person-level results: for the network-analyst role. '
-            f"Groups under {report.config.min_group_size} people are not shown.</p>"
-            + "".join(sections) + f"<script>{_SORT}</script></body></html>")
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Organisational network report</title>"
+        f"<style>{_STYLE}</style></head><body><h1>Organisational network report</h1>"
+        '<p class="note">Contains person-level results: for the network-analyst role. '
+        f"Groups under {report.config.min_group_size} people are not shown.</p>"
+        + "".join(sections)
+        + f"<script>{_SORT}</script></body></html>"
+    )
 
 
 def _section(title: str, body: str) -> str:
@@ -70,8 +80,10 @@ def _section(title: str, body: str) -> str:
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape('' if c is None else str(c))}</td>"
-                                    for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape('' if c is None else str(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -98,12 +110,17 @@ def _findings(report: NetworkReport, data: dict[str, Any]) -> str:
         sentences.append(
             f"Betweenness was estimated from {betweenness['samples']} sampled people (exact "
             f"above 20,000 people takes hours): the top 1% are within "
-            f"±{betweenness['top_1pct_median_relative_error_95']:.0%} (median, 95% confidence).")
+            f"±{betweenness['top_1pct_median_relative_error_95']:.0%} (median, 95% confidence)."
+        )
     if silos:
-        sentences.append("Most inward-looking departments (lowest E–I): "
-                         + ", ".join(f"{d['name']} ({d['ei_index']:+.2f})" for d in silos) + ".")
-    return _section("What stands out", "".join(f'<p class="finding">{escape(s)}</p>'
-                                               for s in sentences))
+        sentences.append(
+            "Most inward-looking departments (lowest E–I): "
+            + ", ".join(f"{d['name']} ({d['ei_index']:+.2f})" for d in silos)
+            + "."
+        )
+    return _section(
+        "What stands out", "".join(f'<p class="finding">{escape(s)}</p>' for s in sentences)
+    )
 
 
 def _pct(value: float | None) -> str:
@@ -115,20 +132,50 @@ def _brokers(report: NetworkReport) -> str:
     if not pictures:
         return _section("Brokers", "<p>No one meets the broker rule in this period.</p>")
     body = "".join(f"<div><h3>{escape(pid)}</h3>{picture}</div>" for pid, picture in pictures)
-    return _section("Brokers and their neighbourhoods",
-                    "<p>Brokers link departments that would otherwise barely talk; colours "
-                    f'are departments.</p><div class="grid">{body}</div>')
+    return _section(
+        "Brokers and their neighbourhoods",
+        "<p>Brokers link departments that would otherwise barely talk; colours "
+        f'are departments.</p><div class="grid">{body}</div>',
+    )
 
 
 def _timeline(report: NetworkReport, data: dict[str, Any]) -> str:
     if len(report.timeline) < 2:
         return _section("Over time", "<p>Only one period in the data: no trend to show.</p>")
-    rows = [[w["start"][:10], w["ties"], w["ties_formed"], w["ties_dissolved"], w["churn"],
-             w["new_bridges"], w["became_isolated"], ", ".join(w["silos_formed"]),
-             w["communities_split"], w["communities_merged"]] for w in data["timeline"]]
-    return _section("Over time", figures.timeline_chart(report) + _table(
-        ["window", "ties", "formed", "dissolved", "churn", "new bridges", "became isolated",
-         "silos formed", "communities split", "merged"], rows))
+    rows = [
+        [
+            w["start"][:10],
+            w["ties"],
+            w["ties_formed"],
+            w["ties_dissolved"],
+            w["churn"],
+            w["new_bridges"],
+            w["became_isolated"],
+            ", ".join(w["silos_formed"]),
+            w["communities_split"],
+            w["communities_merged"],
+        ]
+        for w in data["timeline"]
+    ]
+    return _section(
+        "Over time",
+        figures.timeline_chart(report)
+        + _table(
+            [
+                "window",
+                "ties",
+                "formed",
+                "dissolved",
+                "churn",
+                "new bridges",
+                "became isolated",
+                "silos formed",
+                "communities split",
+                "merged",
+            ],
+            rows,
+        ),
+    )
 
 
 def _mentors(data: dict[str, Any]) -> str:
@@ -137,15 +184,41 @@ def _mentors(data: dict[str, Any]) -> str:
 
 
 def _departments(data: dict[str, Any]) -> str:
-    rows = [[d["name"], d["size"], d["internal_ties"], d["external_ties"], d["ei_index"],
-             d["density"], ", ".join(p["department"] for p in d["top_partners"])]
-            for d in data["departments"] if not d["suppressed"]]
+    rows = [
+        [
+            d["name"],
+            d["size"],
+            d["internal_ties"],
+            d["external_ties"],
+            d["ei_index"],
+            d["density"],
+            ", ".join(p["department"] for p in d["top_partners"]),
+        ]
+        for d in data["departments"]
+        if not d["suppressed"]
+    ]
     hidden = sum(1 for d in data["departments"] if d["suppressed"])
-    note = (f'<p class="note">{hidden} departments below the minimum group size are not '
-            "shown.</p>" if hidden else "")
-    return _section("Departments", _table(["department", "people", "internal ties",
-                                           "external ties", "E–I", "density", "top partners"],
-                                          rows) + note)
+    note = (
+        f'<p class="note">{hidden} departments below the minimum group size are not shown.</p>'
+        if hidden
+        else ""
+    )
+    return _section(
+        "Departments",
+        _table(
+            [
+                "department",
+                "people",
+                "internal ties",
+                "external ties",
+                "E–I",
+                "density",
+                "top partners",
+            ],
+            rows,
+        )
+        + note,
+    )
 
 
 def _definitions() -> str:
@@ -154,10 +227,13 @@ def _definitions() -> str:
         "E–I index": "(external − internal ties) ÷ all ties: −1 all inward, +1 all outward.",
         "Betweenness": "how often a person lies on the shortest paths between others.",
         "Constraint": "Burt's measure of how much a person's contacts are tied to each other; "
-                      "low means an open network that reaches separate groups.",
+        "low means an open network that reaches separate groups.",
         "PageRank": "importance from being contacted by people who are themselves contacted.",
         "Communities": "groups found from the ties alone (Louvain), compared with departments.",
     }
-    return _section("Definitions", "<dl>" + "".join(
-        f"<dt><b>{escape(k)}</b></dt><dd>{escape(v)}</dd>" for k, v in terms.items())
-        + "</dl><p class=\"note\">Full definitions: docs/network.md.</p>")
+    return _section(
+        "Definitions",
+        "<dl>"
+        + "".join(f"<dt><b>{escape(k)}</b></dt><dd>{escape(v)}</dd>" for k, v in terms.items())
+        + '</dl><p class="note">Full definitions: docs/network.md.</p>',
+    )

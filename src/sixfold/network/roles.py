@@ -66,12 +66,15 @@ def assign_roles(metrics: PersonMetrics) -> list[list[str]]:
     median_constraint = float(np.median(constraint[connected])) if connected.any() else 0.0
     median_volume = float(np.median(metrics.volume[connected])) if connected.any() else 0.0
     rules = {
-        "broker": connected & (between > 1 - TOP_SHARE) & (constraint <= median_constraint)
+        "broker": connected
+        & (between > 1 - TOP_SHARE)
+        & (constraint <= median_constraint)
         & (metrics.breadth >= BROKER_BREADTH),
         "central_connector": (degree > 1 - TOP_SHARE) & (metrics.degree >= CONNECTOR_MIN_TIES),
         "peripheral": (metrics.degree >= 1) & (metrics.degree <= 2),
         "isolated": ~connected,
-        "overloaded": connected & (volume > 1 - OVERLOAD_SHARE)
+        "overloaded": connected
+        & (volume > 1 - OVERLOAD_SHARE)
         & (metrics.volume >= OVERLOAD_MULTIPLE * median_volume),
     }
     roles: list[list[str]] = [[] for _ in range(len(metrics.degree))]
@@ -81,8 +84,9 @@ def assign_roles(metrics: PersonMetrics) -> list[list[str]]:
     return roles
 
 
-def mentor_candidates(metrics: PersonMetrics, roles: list[list[str]],
-                      limit: int) -> list[MentorCandidate]:
+def mentor_candidates(
+    metrics: PersonMetrics, roles: list[list[str]], limit: int
+) -> list[MentorCandidate]:
     """Ranked people who reach across the organisation and are heard, but are not swamped.
 
     Score: the mean of four percentile ranks — betweenness, PageRank, breadth and openness
@@ -98,10 +102,15 @@ def mentor_candidates(metrics: PersonMetrics, roles: list[list[str]],
     }
     score = np.mean(np.vstack(list(parts.values())), axis=0)
     excluded = {"isolated", "peripheral", "overloaded"}
-    eligible = [i for i in np.argsort(-score, kind="stable")
-                if connected[i] and not excluded & set(roles[i])]
-    return [MentorCandidate(int(i), float(score[i]), _reasons(int(i), metrics, parts))
-            for i in eligible[:limit]]
+    eligible = [
+        i
+        for i in np.argsort(-score, kind="stable")
+        if connected[i] and not excluded & set(roles[i])
+    ]
+    return [
+        MentorCandidate(int(i), float(score[i]), _reasons(int(i), metrics, parts))
+        for i in eligible[:limit]
+    ]
 
 
 def _reasons(index: int, metrics: PersonMetrics, parts: dict[str, FloatArray]) -> tuple[str, ...]:
@@ -110,13 +119,17 @@ def _reasons(index: int, metrics: PersonMetrics, parts: dict[str, FloatArray]) -
 
     reasons = [f"ties into {metrics.breadth[index]} departments ({top(parts['breadth'][index])})"]
     if parts["between"][index] >= 0.75:
-        reasons.append(f"bridges otherwise separate people: betweenness "
-                       f"{top(parts['between'][index])}")
+        reasons.append(
+            f"bridges otherwise separate people: betweenness {top(parts['between'][index])}"
+        )
     if parts["pagerank"][index] >= 0.75:
-        reasons.append(f"sought out by well-connected colleagues: PageRank "
-                       f"{top(parts['pagerank'][index])}")
+        reasons.append(
+            f"sought out by well-connected colleagues: PageRank {top(parts['pagerank'][index])}"
+        )
     if parts["open"][index] >= 0.75:
-        reasons.append(f"open network: constraint {metrics.constraint[index]:.2f}, lower than "
-                       f"{min(99, round(100 * parts['open'][index]))}% of people")
+        reasons.append(
+            f"open network: constraint {metrics.constraint[index]:.2f}, lower than "
+            f"{min(99, round(100 * parts['open'][index]))}% of people"
+        )
     reasons.append("not overloaded")
     return tuple(reasons)

@@ -31,13 +31,13 @@ def structural_holes(ties: TieGraph) -> tuple[FloatArray, FloatArray]:
     constraint = np.zeros(ties.size)
     redundancy = np.zeros(ties.size)
     for start in range(0, ties.size, _BLOCK_ROWS):
-        block = proportion[start:start + _BLOCK_ROWS]
+        block = proportion[start : start + _BLOCK_ROWS]
         mask = (block != 0).astype(np.float64)
         indirect = (block @ proportion).multiply(mask)
         local = (block + indirect).power(2)
-        constraint[start:start + _BLOCK_ROWS] = np.asarray(local.sum(axis=1)).ravel()
+        constraint[start : start + _BLOCK_ROWS] = np.asarray(local.sum(axis=1)).ravel()
         shared = (block @ by_max_t).multiply(mask)
-        redundancy[start:start + _BLOCK_ROWS] = np.asarray(shared.sum(axis=1)).ravel()
+        redundancy[start : start + _BLOCK_ROWS] = np.asarray(shared.sum(axis=1)).ravel()
     degree = np.diff(weights.indptr).astype(np.float64)
     isolated = degree == 0
     constraint[isolated] = np.nan

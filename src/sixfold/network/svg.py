@@ -16,8 +16,18 @@ import numpy as np
 
 from sixfold.network.graph import FloatArray
 
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 
 
@@ -30,10 +40,12 @@ class Node:
 
 
 def _svg(width: float, height: float, body: str, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'width="100%" style="max-width:{width:.0f}px" role="img" '
-            f'aria-label="{escape(title)}" {FONT}>'
-            f"<title>{escape(title)}</title>{body}</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="100%" style="max-width:{width:.0f}px" role="img" '
+        f'aria-label="{escape(title)}" {FONT}>'
+        f"<title>{escape(title)}</title>{body}</svg>"
+    )
 
 
 def diverging(ratio: float) -> str:
@@ -54,18 +66,26 @@ def heatmap(labels: Sequence[str], ratio: FloatArray, observed: FloatArray, titl
     parts = []
     for row in range(count):
         y = margin + row * cell
-        parts.append(f'<text x="{margin - 4}" y="{y + cell * 0.7:.1f}" text-anchor="end">'
-                     f"{escape(labels[row][:24])}</text>")
+        parts.append(
+            f'<text x="{margin - 4}" y="{y + cell * 0.7:.1f}" text-anchor="end">'
+            f"{escape(labels[row][:24])}</text>"
+        )
         for col in range(count):
-            tip = (f"{labels[row]} → {labels[col]}: {observed[row, col]:.0f} interactions, "
-                   f"{ratio[row, col]:.2f}× expected")
-            parts.append(f'<rect x="{margin + col * cell}" y="{y}" width="{cell}" '
-                         f'height="{cell}" fill="{diverging(float(ratio[row, col]))}">'
-                         f"<title>{escape(tip)}</title></rect>")
+            tip = (
+                f"{labels[row]} → {labels[col]}: {observed[row, col]:.0f} interactions, "
+                f"{ratio[row, col]:.2f}× expected"
+            )
+            parts.append(
+                f'<rect x="{margin + col * cell}" y="{y}" width="{cell}" '
+                f'height="{cell}" fill="{diverging(float(ratio[row, col]))}">'
+                f"<title>{escape(tip)}</title></rect>"
+            )
     for col in range(count):
         x = margin + col * cell + cell * 0.7
-        parts.append(f'<text transform="translate({x:.1f},{margin - 4}) rotate(-60)">'
-                     f"{escape(labels[col][:24])}</text>")
+        parts.append(
+            f'<text transform="translate({x:.1f},{margin - 4}) rotate(-60)">'
+            f"{escape(labels[col][:24])}</text>"
+        )
     size = margin + count * cell + 10
     return _svg(size, size, "".join(parts), title)
 
@@ -83,18 +103,21 @@ def histogram(values: FloatArray, title: str, *, bins: int = 30, log: bool = Fal
     parts = [f'<text x="{pad}" y="14" font-weight="bold">{escape(title)}</text>']
     for index, count in enumerate(counts.tolist()):
         h = (height - 2 * pad) * count / peak
-        parts.append(f'<rect x="{pad + index * bar:.1f}" y="{height - pad - h:.1f}" '
-                     f'width="{bar - 1:.1f}" height="{h:.1f}" fill="{PALETTE[0]}">'
-                     f"<title>{count} people</title></rect>")
+        parts.append(
+            f'<rect x="{pad + index * bar:.1f}" y="{height - pad - h:.1f}" '
+            f'width="{bar - 1:.1f}" height="{h:.1f}" fill="{PALETTE[0]}">'
+            f"<title>{count} people</title></rect>"
+        )
     low, high = (10 ** edges[0], 10 ** edges[-1]) if log else (edges[0], edges[-1])
-    parts.append(f'<text x="{pad}" y="{height - 10}">{low:.3g}</text>'
-                 f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">{high:.3g}'
-                 f'{" (log scale)" if log else ""}</text>')
+    parts.append(
+        f'<text x="{pad}" y="{height - 10}">{low:.3g}</text>'
+        f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">{high:.3g}'
+        f"{' (log scale)' if log else ''}</text>"
+    )
     return _svg(width, height, "".join(parts), title)
 
 
-def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
-               title: str) -> str:
+def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]], title: str) -> str:
     width, height, pad = 720, 220, 40
     parts = [f'<text x="{pad}" y="16" font-weight="bold">{escape(title)}</text>']
     steps = max(len(labels) - 1, 1)
@@ -107,21 +130,33 @@ def line_chart(labels: Sequence[str], series: dict[str, Sequence[float | None]],
         points = " ".join(
             f"{pad + (width - 2 * pad) * i / steps:.1f},"
             f"{height - pad - (height - 2 * pad) * (v - low) / span:.1f}"
-            for i, v in enumerate(values) if v is not None)
+            for i, v in enumerate(values)
+            if v is not None
+        )
         colour = PALETTE[number % len(PALETTE)]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                     f'points="{points}"/>')
-        parts.append(f'<text x="{width - pad}" y="{30 + 14 * number}" text-anchor="end" '
-                     f'fill="{colour}">{escape(name)}: {low:.3g} to {high:.3g}</text>')
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+        )
+        parts.append(
+            f'<text x="{width - pad}" y="{30 + 14 * number}" text-anchor="end" '
+            f'fill="{colour}">{escape(name)}: {low:.3g} to {high:.3g}</text>'
+        )
     if labels:
-        parts.append(f'<text x="{pad}" y="{height - 10}">{escape(labels[0])}</text>'
-                     f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">'
-                     f"{escape(labels[-1])}</text>")
+        parts.append(
+            f'<text x="{pad}" y="{height - 10}">{escape(labels[0])}</text>'
+            f'<text x="{width - pad}" y="{height - 10}" text-anchor="end">'
+            f"{escape(labels[-1])}</text>"
+        )
     return _svg(width, height, "".join(parts), title)
 
 
-def circle_network(nodes: Sequence[Node], edges: Sequence[tuple[int, int, float]], title: str,
-                   *, centre: Node | None = None) -> str:
+def circle_network(
+    nodes: Sequence[Node],
+    edges: Sequence[tuple[int, int, float]],
+    title: str,
+    *,
+    centre: Node | None = None,
+) -> str:
     """Nodes on a circle (and optionally one in the middle, index -1 in `edges`)."""
     size, radius = 520, 200
     middle = size / 2
@@ -132,9 +167,11 @@ def circle_network(nodes: Sequence[Node], edges: Sequence[tuple[int, int, float]
     for a, b, weight in edges:
         (x1, y1) = (middle, middle) if a < 0 else spots[a]
         (x2, y2) = spots[b]
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                     f'stroke="#888" stroke-opacity="0.5" '
-                     f'stroke-width="{0.5 + 5 * weight / widest:.2f}"/>')
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'stroke="#888" stroke-opacity="0.5" '
+            f'stroke-width="{0.5 + 5 * weight / widest:.2f}"/>'
+        )
     for node, (x, y) in zip(nodes, spots, strict=True):
         parts.append(_node(node, x, y, label_out=(x - middle, y - middle)))
     if centre is not None:
@@ -147,10 +184,12 @@ def _node(node: Node, x: float, y: float, *, label_out: tuple[float, float]) -> 
     norm = math.hypot(dx, dy) or 1.0
     lx, ly = x + (node.size + 4) * dx / norm, y + (node.size + 4) * dy / norm
     anchor = "start" if dx > 1 else "end" if dx < -1 else "middle"
-    return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{node.size:.1f}" fill="{node.colour}" '
-            f'stroke="#333" stroke-width="0.5"><title>{escape(node.title)}</title></circle>'
-            f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">'
-            f"{escape(node.label[:22])}</text>")
+    return (
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{node.size:.1f}" fill="{node.colour}" '
+        f'stroke="#333" stroke-width="0.5"><title>{escape(node.title)}</title></circle>'
+        f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">'
+        f"{escape(node.label[:22])}</text>"
+    )
 
 
 def share_bar(shares: dict[str, float], title: str) -> str:
@@ -159,11 +198,14 @@ def share_bar(shares: dict[str, float], title: str) -> str:
     for number, (name, share) in enumerate(shares.items()):
         w = width * share
         colour = PALETTE[number % len(PALETTE)]
-        parts.append(f'<rect x="{x:.1f}" y="20" width="{w:.1f}" height="18" fill="{colour}">'
-                     f"<title>{escape(name)}: {share:.1%}</title></rect>")
+        parts.append(
+            f'<rect x="{x:.1f}" y="20" width="{w:.1f}" height="18" fill="{colour}">'
+            f"<title>{escape(name)}: {share:.1%}</title></rect>"
+        )
         if w > 60:
-            parts.append(f'<text x="{x + 4:.1f}" y="33" fill="#fff">{escape(name)} '
-                         f"{share:.0%}</text>")
+            parts.append(
+                f'<text x="{x + 4:.1f}" y="33" fill="#fff">{escape(name)} {share:.0%}</text>'
+            )
         x += w
     legend = "   ".join(f"{name} {share:.1%}" for name, share in shares.items())
     parts.append(f'<text x="0" y="58">{escape(legend)}</text>')

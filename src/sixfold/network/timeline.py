@@ -61,8 +61,9 @@ class _Window:
     ei: FloatArray  # per department; NaN without ties or below the minimum group size
 
 
-def timeline(log: InteractionLog, chart: OrgChart, config: AnalysisConfig,
-             resolution: float) -> list[WindowSummary]:
+def timeline(
+    log: InteractionLog, chart: OrgChart, config: AnalysisConfig, resolution: float
+) -> list[WindowSummary]:
     if len(log.timestamp) == 0:
         return []
     first, last = int(log.timestamp.min()), int(log.timestamp.max())
@@ -89,17 +90,29 @@ def timeline(log: InteractionLog, chart: OrgChart, config: AnalysisConfig,
     return summaries
 
 
-def _measure(log: InteractionLog, chart: OrgChart, config: AnalysisConfig, resolution: float,
-             mask: npt.NDArray[np.bool_], span: tuple[int, int]) -> tuple[_Window, WindowSummary]:
+def _measure(
+    log: InteractionLog,
+    chart: OrgChart,
+    config: AnalysisConfig,
+    resolution: float,
+    mask: npt.NDArray[np.bool_],
+    span: tuple[int, int],
+) -> tuple[_Window, WindowSummary]:
     ties = build_ties(log, chart.size, config.min_interactions, mask)
     labels = louvain(ties, resolution, config.seed)
     degree = ties.degree()
     sizes = np.bincount(labels[degree > 0]) if (degree > 0).any() else np.zeros(0)
     window = _Window(ties, np.where(degree > 0, labels, -1), _department_ei(ties, chart, config))
     summary = WindowSummary(
-        span[0], span[0] + span[1], int(mask.sum()), int((degree > 0).sum()), len(ties.u),
-        organisation_ei(ties, chart), modularity(ties, chart.department_of),
-        int((sizes >= 2).sum()))
+        span[0],
+        span[0] + span[1],
+        int(mask.sum()),
+        int((degree > 0).sum()),
+        len(ties.u),
+        organisation_ei(ties, chart),
+        modularity(ties, chart.department_of),
+        int((sizes >= 2).sum()),
+    )
     return window, summary
 
 
@@ -117,14 +130,23 @@ def _siloed(earlier: FloatArray, now: FloatArray) -> npt.NDArray[np.bool_]:
     """Departments now inward-looking and well below their own earlier average."""
     seen = ~np.isnan(earlier)
     counts = seen.sum(axis=0)
-    baseline = np.divide(np.where(seen, earlier, 0.0).sum(axis=0), counts,
-                         out=np.full(len(now), np.nan), where=counts > 0)
+    baseline = np.divide(
+        np.where(seen, earlier, 0.0).sum(axis=0),
+        counts,
+        out=np.full(len(now), np.nan),
+        where=counts > 0,
+    )
     with np.errstate(invalid="ignore"):  # NaN compares False: no ties, no silo
         return np.asarray((now <= SILO_EI) & (baseline - now >= SILO_DROP))
 
 
-def _compare(before: _Window, after: _Window, chart: OrgChart, summary: WindowSummary,
-             silos_formed: tuple[str, ...]) -> WindowSummary:
+def _compare(
+    before: _Window,
+    after: _Window,
+    chart: OrgChart,
+    summary: WindowSummary,
+    silos_formed: tuple[str, ...],
+) -> WindowSummary:
     old = set(zip(before.ties.u.tolist(), before.ties.v.tolist(), strict=True))
     new = set(zip(after.ties.u.tolist(), after.ties.v.tolist(), strict=True))
     union = len(old | new)
@@ -132,23 +154,38 @@ def _compare(before: _Window, after: _Window, chart: OrgChart, summary: WindowSu
     had = before.ties.degree() > 0
     has = after.ties.degree() > 0
     return WindowSummary(
-        summary.start, summary.end, summary.interactions, summary.active_people, summary.ties,
-        summary.organisation_ei, summary.department_modularity, summary.communities,
-        formed, dissolved, (formed + dissolved) / union if union else None,
-        *_new_bridges(before.ties, after.ties, chart), int((had & ~has).sum()),
+        summary.start,
+        summary.end,
+        summary.interactions,
+        summary.active_people,
+        summary.ties,
+        summary.organisation_ei,
+        summary.department_modularity,
+        summary.communities,
+        formed,
+        dissolved,
+        (formed + dissolved) / union if union else None,
+        *_new_bridges(before.ties, after.ties, chart),
+        int((had & ~has).sum()),
         silos_formed,
-        _splits(before.labels, after.labels), _splits(after.labels, before.labels))
+        _splits(before.labels, after.labels),
+        _splits(after.labels, before.labels),
+    )
 
 
-def _new_bridges(before: TieGraph, after: TieGraph,
-                 chart: OrgChart) -> tuple[int, tuple[tuple[str, str], ...]]:
+def _new_bridges(
+    before: TieGraph, after: TieGraph, chart: OrgChart
+) -> tuple[int, tuple[tuple[str, str], ...]]:
     """How many department pairs are newly linked, with the first few by name."""
     linked_before = department_ties(before, chart) > 0
     linked_after = department_ties(after, chart) > 0
     rows, cols = np.nonzero(np.triu(linked_after & ~linked_before, k=1))
-    examples = tuple((chart.departments[a], chart.departments[b]) for a, b in
-                     zip(rows[:BRIDGE_EXAMPLES].tolist(), cols[:BRIDGE_EXAMPLES].tolist(),
-                         strict=True))
+    examples = tuple(
+        (chart.departments[a], chart.departments[b])
+        for a, b in zip(
+            rows[:BRIDGE_EXAMPLES].tolist(), cols[:BRIDGE_EXAMPLES].tolist(), strict=True
+        )
+    )
     return len(rows), examples
 
 

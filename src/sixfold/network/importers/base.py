@@ -85,8 +85,9 @@ class InteractionImport:
     problem_count: int
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[int, str, str, str, float, str | None]],
-                  log: ProblemLog) -> InteractionImport:
+    def from_rows(
+        cls, rows: list[tuple[int, str, str, str, float, str | None]], log: ProblemLog
+    ) -> InteractionImport:
         frame = pl.DataFrame(rows, schema=INTERACTION_SCHEMA, orient="row")
         return cls(frame, tuple(log.listed), log.total)
 
@@ -98,8 +99,9 @@ def empty_interactions() -> pl.DataFrame:
 def check_size(path: Path, limits: ImportLimits) -> None:
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise ImportAborted(f"{path.name} is {size} bytes, above the limit of "
-                            f"{limits.max_file_bytes}")
+        raise ImportAborted(
+            f"{path.name} is {size} bytes, above the limit of {limits.max_file_bytes}"
+        )
 
 
 def to_utf8(data: bytes, name: str) -> bytes:
@@ -109,7 +111,7 @@ def to_utf8(data: bytes, name: str) -> bytes:
     which tells the user where the damage is instead of refusing the whole file.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):]
+        return data[len(codecs.BOM_UTF8) :]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16").encode("utf-8")

@@ -35,15 +35,20 @@ def load_interactions_csv(path: Path, limits: ImportLimits | None = None) -> Int
     raw = raw.rename({name: name.strip().lower() for name in raw.columns})
     missing = [name for name in REQUIRED if name not in raw.columns]
     if missing:
-        raise ImportAborted(f"{path.name}: missing column(s) {', '.join(missing)}; expected "
-                            f"{','.join(REQUIRED + OPTIONAL)}")
-    raw = raw.with_columns(pl.lit(None, pl.String).alias(name) for name in OPTIONAL
-                           if name not in raw.columns)
+        raise ImportAborted(
+            f"{path.name}: missing column(s) {', '.join(missing)}; expected "
+            f"{','.join(REQUIRED + OPTIONAL)}"
+        )
+    raw = raw.with_columns(
+        pl.lit(None, pl.String).alias(name) for name in OPTIONAL if name not in raw.columns
+    )
     checked = _with_problems(raw, limits).with_row_index("line", offset=2)
     del raw  # the text columns are the largest thing in memory at ten million rows
     bad = checked.filter(pl.col("problem").is_not_null())
-    problems = tuple(ImportProblem(f"{path.name}:{line}", message) for line, message in
-                     bad.head(MAX_LISTED_PROBLEMS).select("line", "problem").iter_rows())
+    problems = tuple(
+        ImportProblem(f"{path.name}:{line}", message)
+        for line, message in bad.head(MAX_LISTED_PROBLEMS).select("line", "problem").iter_rows()
+    )
     good = checked.filter(pl.col("problem").is_null()).select(list(INTERACTION_SCHEMA))
     return InteractionImport(good.cast(INTERACTION_SCHEMA), problems, bad.height)
 
@@ -60,8 +65,9 @@ def _read_strings(path: Path) -> pl.DataFrame:
     if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         source = io.BytesIO(to_utf8(path.read_bytes(), path.name))
     try:
-        return pl.read_csv(source, infer_schema=False, encoding="utf8-lossy",
-                           truncate_ragged_lines=True)
+        return pl.read_csv(
+            source, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True
+        )
     except pl.exceptions.PolarsError as error:
         raise ImportAborted(f"{path.name}: not a readable CSV file ({error})") from error
 
@@ -74,18 +80,19 @@ def _with_problems(raw: pl.DataFrame, limits: ImportLimits) -> pl.DataFrame:
     problem = (
         pl.when(pl.all_horizontal([text.str.strip_chars() == "" for text in texts]))
         .then(pl.lit("empty line"))
-        .when(pl.any_horizontal([text.str.contains(_REPLACEMENT, literal=True)
-                                   for text in texts]))
+        .when(pl.any_horizontal([text.str.contains(_REPLACEMENT, literal=True) for text in texts]))
         .then(pl.lit("not valid UTF-8"))
-        .when(pl.any_horizontal([text.str.len_chars() > limits.max_field_chars
-                                 for text in texts]))
+        .when(pl.any_horizontal([text.str.len_chars() > limits.max_field_chars for text in texts]))
         .then(pl.lit(f"a field is longer than {limits.max_field_chars} characters"))
         .when(pl.col("timestamp_parsed").is_null())
         .then(pl.lit("timestamp is neither ISO 8601 nor Unix seconds"))
         .when((ids[0] == "") | (ids[1] == ""))
         .then(pl.lit("empty source or target"))
-        .when(weight_text.is_not_null() & (weight_text != "")
-              & (weight.is_null() | ~weight.is_finite() | (weight <= 0)))
+        .when(
+            weight_text.is_not_null()
+            & (weight_text != "")
+            & (weight.is_null() | ~weight.is_finite() | (weight <= 0))
+        )
         .then(pl.lit("weight must be a positive number"))
     )
     return raw.with_columns(
@@ -95,7 +102,10 @@ def _with_problems(raw: pl.DataFrame, limits: ImportLimits) -> pl.DataFrame:
         timestamp=pl.col("timestamp_parsed"),
         source=ids[0],
         target=ids[1],
-        kind=pl.col("kind").str.strip_chars().str.to_lowercase().replace("", None)
+        kind=pl.col("kind")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace("", None)
         .fill_null("interaction"),
         weight=weight.fill_null(1.0),
         message_id=pl.col("message_id").str.strip_chars().replace("", None),

@@ -38,8 +38,13 @@ def load_mattermost_export(path: Path, limits: ImportLimits | None = None) -> In
     return InteractionImport.from_rows(rows, log)
 
 
-def _collect(record: Any, where: str, emails: dict[str, str],
-             posts: list[tuple[str, dict[str, Any]]], log: ProblemLog) -> None:
+def _collect(
+    record: Any,
+    where: str,
+    emails: dict[str, str],
+    posts: list[tuple[str, dict[str, Any]]],
+    log: ProblemLog,
+) -> None:
     if record is None:
         return
     kind = record.get("type") if isinstance(record, dict) else None
@@ -55,20 +60,27 @@ def _collect(record: Any, where: str, emails: dict[str, str],
 
 
 def _strip_text(post: dict[str, Any], *, direct: bool) -> dict[str, Any]:
-    kept = {key: post.get(key) for key in ("user", "create_at", "replies", "reactions",
-                                           "channel_members")}
+    kept = {
+        key: post.get(key)
+        for key in ("user", "create_at", "replies", "reactions", "channel_members")
+    }
     kept["mentions"] = mentioned(post.get("message"), _MENTION)
     kept["direct"] = direct
     kept["replies"] = [
-        {"user": reply.get("user"), "create_at": reply.get("create_at"),
-         "mentions": mentioned(reply.get("message"), _MENTION)}
-        for reply in post.get("replies") or [] if isinstance(reply, dict)
+        {
+            "user": reply.get("user"),
+            "create_at": reply.get("create_at"),
+            "mentions": mentioned(reply.get("message"), _MENTION),
+        }
+        for reply in post.get("replies") or []
+        if isinstance(reply, dict)
     ]
     return kept
 
 
-def _post_rows(post: dict[str, Any], where: str, emails: dict[str, str],
-               log: ProblemLog) -> list[Row]:
+def _post_rows(
+    post: dict[str, Any], where: str, emails: dict[str, str], log: ProblemLog
+) -> list[Row]:
     author, when = post.get("user"), as_seconds(post.get("create_at"), milliseconds=True)
     if not isinstance(author, str) or when is None:
         log.add(where, "post without user or create_at; skipped")
@@ -78,18 +90,23 @@ def _post_rows(post: dict[str, Any], where: str, emails: dict[str, str],
         return emails.get(name.lower()) or f"mattermost:{name.lower()}"
 
     message_id = f"mattermost:{where}"
-    rows: list[Row] = [(when, who(author), who(name), "mention", 1.0, message_id)
-                       for name in post["mentions"]]
+    rows: list[Row] = [
+        (when, who(author), who(name), "mention", 1.0, message_id) for name in post["mentions"]
+    ]
     if post["direct"]:
-        rows.extend((when, who(author), who(member), "message", 1.0, message_id)
-                    for member in post.get("channel_members") or []
-                    if isinstance(member, str) and member != author)
+        rows.extend(
+            (when, who(author), who(member), "message", 1.0, message_id)
+            for member in post.get("channel_members") or []
+            if isinstance(member, str) and member != author
+        )
     for reply in post["replies"]:
         replied_at = as_seconds(reply.get("create_at"), milliseconds=True)
         if isinstance(reply.get("user"), str) and replied_at is not None:
             rows.append((replied_at, who(reply["user"]), who(author), "reply", 1.0, None))
-            rows.extend((replied_at, who(reply["user"]), who(name), "mention", 1.0, None)
-                        for name in reply["mentions"])
+            rows.extend(
+                (replied_at, who(reply["user"]), who(name), "mention", 1.0, None)
+                for name in reply["mentions"]
+            )
     for reaction in post.get("reactions") or []:
         if isinstance(reaction, dict) and isinstance(reaction.get("user"), str):
             at = as_seconds(reaction.get("create_at"), milliseconds=True) or when

@@ -31,13 +31,13 @@ def load_mbox(path: Path, limits: ImportLimits | None = None) -> InteractionImpo
     rows: list[Row] = []
     with path.open("rb") as handle:
         for line_number, header in _header_blocks(handle, limits, log):
-            rows.extend(_message_rows(parser.parsebytes(header), f"{path.name}:{line_number}",
-                                      log))
+            rows.extend(_message_rows(parser.parsebytes(header), f"{path.name}:{line_number}", log))
     return InteractionImport.from_rows(rows, log)
 
 
-def _header_blocks(handle: object, limits: ImportLimits,
-                   log: ProblemLog) -> Iterator[tuple[int, bytes]]:
+def _header_blocks(
+    handle: object, limits: ImportLimits, log: ProblemLog
+) -> Iterator[tuple[int, bytes]]:
     """Yield (line of the 'From ' separator, header bytes) for each message."""
     start, header, in_header, too_big = 0, bytearray(), False, False
     for number, line in bounded_lines(handle, limits.max_line_bytes):  # type: ignore[arg-type]
@@ -63,15 +63,21 @@ def _header_blocks(handle: object, limits: ImportLimits,
 
 
 def _message_rows(headers: Message, where: str, log: ProblemLog) -> list[Row]:
-    senders = [address.lower() for _, address in getaddresses(headers.get_all("From", []))
-               if "@" in address]
-    recipients = [address.lower() for _, address in
-                  getaddresses(headers.get_all("To", []) + headers.get_all("Cc", []))
-                  if "@" in address]
+    senders = [
+        address.lower()
+        for _, address in getaddresses(headers.get_all("From", []))
+        if "@" in address
+    ]
+    recipients = [
+        address.lower()
+        for _, address in getaddresses(headers.get_all("To", []) + headers.get_all("Cc", []))
+        if "@" in address
+    ]
     when = parse_rfc2822(str(headers.get("Date", "")))
     if not senders or when is None:
         log.add(where, "message without a readable From or Date; skipped")
         return []
     message_id = str(headers.get("Message-ID", "")).strip() or f"mbox:{where}"
-    return [(when, senders[0], target, "email", 1.0, message_id)
-            for target in dict.fromkeys(recipients)]
+    return [
+        (when, senders[0], target, "email", 1.0, message_id) for target in dict.fromkeys(recipients)
+    ]

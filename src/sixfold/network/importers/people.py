@@ -21,8 +21,9 @@ OPTIONAL_COLUMNS = ("name", "email", "title", "manager_id")
 UNASSIGNED = "(unassigned)"
 
 
-def load_people(path: Path, limits: ImportLimits | None = None) -> tuple[OrgChart,
-                                                                        list[ImportProblem]]:
+def load_people(
+    path: Path, limits: ImportLimits | None = None
+) -> tuple[OrgChart, list[ImportProblem]]:
     """Read and validate an org chart; bad rows are reported with their line numbers."""
     limits = limits or ImportLimits()
     check_size(path, limits)
@@ -33,15 +34,18 @@ def load_people(path: Path, limits: ImportLimits | None = None) -> tuple[OrgChar
     return build_orgchart(people), log.listed
 
 
-def _read_rows(text: str, log: ProblemLog,
-               limits: ImportLimits) -> tuple[list[Person], dict[str, int]]:
+def _read_rows(
+    text: str, log: ProblemLog, limits: ImportLimits
+) -> tuple[list[Person], dict[str, int]]:
     """People in file order, and the line each was read from."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
-        raise ImportAborted(f"{log.source}: missing column(s) {', '.join(missing)}; "
-                            f"expected {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}")
+        raise ImportAborted(
+            f"{log.source}: missing column(s) {', '.join(missing)}; "
+            f"expected {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
+        )
     reader.fieldnames = header
     people: dict[str, Person] = {}
     lines: dict[str, int] = {}
@@ -62,19 +66,20 @@ def _read_rows(text: str, log: ProblemLog,
             continue
         if person.email and person.email in emails:
             log.add(reader.line_num, f"e-mail {person.email!r} already used; e-mail dropped")
-            person = Person(person.id, person.name, "", person.title, person.department,
-                            person.manager_id)
+            person = Person(
+                person.id, person.name, "", person.title, person.department, person.manager_id
+            )
         emails.add(person.email)
         people[person.id] = person
         lines[person.id] = reader.line_num
     return list(people.values()), lines
 
 
-def _person_from_row(row: dict[str | None, str | list[str] | None], line: int, log: ProblemLog,
-                     limits: ImportLimits) -> Person | None:
+def _person_from_row(
+    row: dict[str | None, str | list[str] | None], line: int, log: ProblemLog, limits: ImportLimits
+) -> Person | None:
     values = {key: (row.get(key) or "") for key in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
-    fields = {key: value.strip() if isinstance(value, str) else "" for key, value in
-              values.items()}
+    fields = {key: value.strip() if isinstance(value, str) else "" for key, value in values.items()}
     if any("\ufffd" in value for value in fields.values()):
         log.add(line, "not valid UTF-8; row skipped")
         return None
@@ -87,12 +92,17 @@ def _person_from_row(row: dict[str | None, str | list[str] | None], line: int, l
     if not fields["department"]:
         log.add(line, f"empty department; {fields['id']!r} placed in {UNASSIGNED}")
         fields["department"] = UNASSIGNED
-    return Person(fields["id"], fields["name"], fields["email"].lower(), fields["title"],
-                  fields["department"], fields["manager_id"])
+    return Person(
+        fields["id"],
+        fields["name"],
+        fields["email"].lower(),
+        fields["title"],
+        fields["department"],
+        fields["manager_id"],
+    )
 
 
-def _repair_managers(people: list[Person], lines: dict[str, int],
-                     log: ProblemLog) -> list[Person]:
+def _repair_managers(people: list[Person], lines: dict[str, int], log: ProblemLog) -> list[Person]:
     """Drop manager links that point nowhere, to oneself, or round a loop, saying which."""
     known = {person.id for person in people}
     links: dict[str, str] = {}
@@ -103,12 +113,14 @@ def _repair_managers(people: list[Person], lines: dict[str, int],
         if manager == person.id:
             log.add(lines[person.id], f"{person.id!r} is their own manager; link dropped")
         elif manager not in known:
-            log.add(lines[person.id], f"{person.id!r} has unknown manager {manager!r}; "
-                    "link dropped")
+            log.add(
+                lines[person.id], f"{person.id!r} has unknown manager {manager!r}; link dropped"
+            )
         else:
             links[person.id] = manager
     for member in sorted(find_cycle_members(links)):
         log.add(lines[member], f"{member!r} is in a reporting loop; manager link dropped")
         links.pop(member)
-    return [Person(p.id, p.name, p.email, p.title, p.department, links.get(p.id, ""))
-            for p in people]
+    return [
+        Person(p.id, p.name, p.email, p.title, p.department, links.get(p.id, "")) for p in people
+    ]

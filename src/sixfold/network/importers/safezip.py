@@ -23,8 +23,9 @@ def is_safe_member_name(name: str) -> bool:
     return ".." not in parts and not (parts and ":" in parts[0])
 
 
-def iter_members(path: Path, limits: ImportLimits, log: ProblemLog,
-                 wanted: Callable[[str], bool]) -> Iterator[tuple[str, bytes]]:
+def iter_members(
+    path: Path, limits: ImportLimits, log: ProblemLog, wanted: Callable[[str], bool]
+) -> Iterator[tuple[str, bytes]]:
     """Yield (name, content) for safe, wanted members one at a time, within the limits."""
     try:
         archive = zipfile.ZipFile(path)
@@ -33,8 +34,9 @@ def iter_members(path: Path, limits: ImportLimits, log: ProblemLog,
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_zip_members:
-            raise ImportAborted(f"{path.name} has {len(infos)} entries, above the limit of "
-                                f"{limits.max_zip_members}")
+            raise ImportAborted(
+                f"{path.name} has {len(infos)} entries, above the limit of {limits.max_zip_members}"
+            )
         budget = limits.max_total_unzipped_bytes
         for info in infos:
             if not is_safe_member_name(info.filename):
@@ -47,13 +49,16 @@ def iter_members(path: Path, limits: ImportLimits, log: ProblemLog,
             yield info.filename, content
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ImportLimits,
-                 budget: int) -> bytes:
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ImportLimits, budget: int
+) -> bytes:
     ceiling = min(limits.max_member_bytes, budget)
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > ceiling or ratio > limits.max_compression_ratio:
-        raise ImportAborted(f"{info.filename} expands to {info.file_size} bytes "
-                            f"(ratio {ratio:.0f}); refusing a likely zip bomb")
+        raise ImportAborted(
+            f"{info.filename} expands to {info.file_size} bytes "
+            f"(ratio {ratio:.0f}); refusing a likely zip bomb"
+        )
     chunks: list[bytes] = []
     total = 0
     try:
@@ -61,9 +66,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Import
             while chunk := member.read(_CHUNK):
                 total += len(chunk)
                 if total > ceiling or total > limits.max_compression_ratio * max(
-                        info.compress_size, 1):
-                    raise ImportAborted(f"{info.filename} expands beyond its declared size; "
-                                        "refusing a likely zip bomb")
+                    info.compress_size, 1
+                ):
+                    raise ImportAborted(
+                        f"{info.filename} expands beyond its declared size; "
+                        "refusing a likely zip bomb"
+                    )
                 chunks.append(chunk)
     # zipfile signals an unsupported compression method with NotImplementedError and an
     # encrypted member with RuntimeError; both are a bad upload, not a bug here.

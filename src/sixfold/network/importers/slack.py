@@ -23,8 +23,9 @@ def load_slack_export(path: Path, limits: ImportLimits | None = None) -> Interac
     log = ProblemLog(path.name)
     # Two passes, so only one member is in memory at a time: users first, then the channels'
     # day files (channels.json and integration_logs.json hold no messages).
-    users = b"".join(content for _, content in
-                     iter_members(path, limits, ProblemLog(path.name), _is_users))
+    users = b"".join(
+        content for _, content in iter_members(path, limits, ProblemLog(path.name), _is_users)
+    )
     directory = _user_directory(users or b"[]", log)
     rows: list[Row] = []
     for name, content in iter_members(path, limits, log, _is_day_file):
@@ -35,8 +36,7 @@ def load_slack_export(path: Path, limits: ImportLimits | None = None) -> Interac
             continue
         channel = name.split("/", 1)[0]
         for number, message in enumerate(messages, start=1):
-            rows.extend(_message_rows(message, f"{name} message {number}", channel, directory,
-                                      log))
+            rows.extend(_message_rows(message, f"{name} message {number}", channel, directory, log))
     return InteractionImport.from_rows(rows, log)
 
 
@@ -59,10 +59,10 @@ def _user_directory(content: bytes, log: ProblemLog) -> dict[str, str]:
     return directory
 
 
-def _message_rows(message: Any, where: str, channel: str, directory: dict[str, str],
-                  log: ProblemLog) -> list[Row]:
-    if not isinstance(message, dict) or message.get("subtype") in {"channel_join",
-                                                                  "channel_leave"}:
+def _message_rows(
+    message: Any, where: str, channel: str, directory: dict[str, str], log: ProblemLog
+) -> list[Row]:
+    if not isinstance(message, dict) or message.get("subtype") in {"channel_join", "channel_leave"}:
         return []
     author, when = message.get("user"), as_seconds(message.get("ts"))
     if not isinstance(author, str) or when is None:
@@ -77,10 +77,15 @@ def _message_rows(message: Any, where: str, channel: str, directory: dict[str, s
     if message.get("thread_ts") not in (None, message.get("ts")) and isinstance(parent, str):
         rows.append((when, who(author), who(parent), "reply", 1.0, None))
     message_id = f"slack:{channel}:{message.get('ts')}"
-    rows.extend((when, who(author), who(target), "mention", 1.0, message_id)
-                for target in mentioned(message.get("text"), _MENTION))
+    rows.extend(
+        (when, who(author), who(target), "mention", 1.0, message_id)
+        for target in mentioned(message.get("text"), _MENTION)
+    )
     for reaction in message.get("reactions") or []:
         users = reaction.get("users") if isinstance(reaction, dict) else None
-        rows.extend((when, who(user), who(author), "reaction", 1.0, None)
-                    for user in users or [] if isinstance(user, str))
+        rows.extend(
+            (when, who(user), who(author), "reaction", 1.0, None)
+            for user in users or []
+            if isinstance(user, str)
+        )
     return rows
