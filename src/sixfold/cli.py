@@ -76,7 +76,9 @@ def serve(
         settings.resolved_secret_key  # noqa: B018 - creates the key file before the first request
         web_app = create_app(settings, session_factory=factory)
         stop = threading.Event()
-        worker = _start_embedded_worker(factory, stop) if settings.embedded_worker else None
+        worker = (
+            _start_embedded_worker(factory, stop, settings) if settings.embedded_worker else None
+        )
         console.print(f"Sixfold is serving at http://{host}:{port}")
         try:
             uvicorn.run(web_app, host=host, port=port, log_level="info")
@@ -87,12 +89,12 @@ def serve(
 
 
 def _start_embedded_worker(
-    factory: sessionmaker[Session], stop: threading.Event
+    factory: sessionmaker[Session], stop: threading.Event, settings: Settings
 ) -> threading.Thread:
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
-    runner = Runner(factory, models=state_machines())
+    runner = Runner(factory, models=state_machines(), services={"settings": settings})
     thread = threading.Thread(
         target=runner.run_forever, args=(stop,), daemon=True, name="sixfold-worker"
     )
@@ -112,11 +114,14 @@ def worker(
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
-    with _database(_settings()) as factory:
+    settings = _settings()
+    with _database(settings) as factory:
         name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        runner = Runner(factory, models=state_machines(), worker_id=name)
+        runner = Runner(
+            factory, models=state_machines(), worker_id=name, services={"settings": settings}
+        )
         console.print(f"worker {name} started")
         try:
             runner.run_forever(stop)

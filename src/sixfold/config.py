@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_label: str = "Single sign-on"
+    # Outgoing e-mail (review requests, failures). Without a host, mail waits in the outbox.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "sixfold@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # Link previews fetch pages from the network; private addresses only when allowed
+    # (a test server, an intranet), so the composer cannot be used to probe inside.
+    link_preview_enabled: bool = True
+    link_preview_allow_private: bool = False
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,10 +2,26 @@
 
 from sixfold import audit
 from sixfold.auth import models as auth_models
+from sixfold.channels import models as channel_models
 from sixfold.db import Base
+from sixfold.guardrails import models as guardrail_models
+from sixfold.notifications import models as notification_models
 from sixfold.org import imports as org_imports
 from sixfold.org import models as org_models
+from sixfold.publishing import models as publishing_models
+from sixfold.publishing import publisher
 
 metadata = Base.metadata
 
-__all__ = ["audit", "auth_models", "metadata", "org_imports", "org_models"]
+__all__ = [
+    "audit",
+    "auth_models",
+    "channel_models",
+    "guardrail_models",
+    "metadata",
+    "notification_models",
+    "org_imports",
+    "org_models",
+    "publisher",
+    "publishing_models",
+]

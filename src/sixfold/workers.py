@@ -6,6 +6,10 @@ from typing import Any
 
 
 def state_machines() -> list[type[Any]]:
+    from sixfold.guardrails.models import FeedFetchJob
+    from sixfold.notifications.models import EmailMessage
     from sixfold.org.imports import ImportJob
+    from sixfold.publishing.publisher import Publication
 
-    return [ImportJob]
+    # Publications first: a cycle serves what is due to go out before anything else.
+    return [Publication, ImportJob, EmailMessage, FeedFetchJob]

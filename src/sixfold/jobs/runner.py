@@ -15,7 +15,7 @@ import secrets
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -57,10 +57,31 @@ class Job:
     worker_id: str
     _renew: Callable[[], None] = field(repr=False)
     wake_at: datetime | None = None
+    # What the process offers handlers: settings, clients (see Runner's `services`).
+    services: Mapping[str, Any] = field(default_factory=dict)
+    # The state the row is in as far as the database knows; `enter` moves it on.
+    state: str = ""
+    attempts: int = 0
 
     def commit(self) -> None:
         self._renew()
         self.session.commit()
+
+    def enter(self, state: str) -> None:
+        """Move the row to `state` and commit now, keeping the lease: the handler goes on.
+
+        This is how a handler makes an intermediate state durable before a side effect that
+        cannot be undone (a network call): if the worker dies after `enter("submitted")`,
+        the row is found in "submitted" and that state's handler reconciles instead of
+        repeating the call. The transition must be allowed from the current state.
+        """
+        graph = self.row.state_graph
+        if state not in graph.states[self.state].to:
+            raise IllegalTransition(f"{graph.__name__}: {self.state!r} may not go to {state!r}")
+        row = self.row
+        row.state, row.state_changed_at, row.attempts, row.last_error = state, self.now, 0, None
+        self.state, self.attempts = state, 0
+        self.commit()
 
     def check_again_at(self, when: datetime) -> None:
         """When the handler returns None, try again at `when` instead of after poll_seconds."""
@@ -98,6 +119,7 @@ class Runner:
         idle_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        services: Mapping[str, Any] | None = None,
     ) -> None:
         if lease_seconds <= 0 or batch_size < 1 or idle_seconds <= 0:
             raise ValueError("lease_seconds, batch_size and idle_seconds must be positive")
@@ -113,6 +135,7 @@ class Runner:
         self.idle_seconds = idle_seconds
         self.clock = clock
         self.rng = rng or random.Random()
+        self.services = dict(services or {})
 
     def run_forever(self, stop: threading.Event) -> None:
         """Run cycles until `stop` is set, resting when there is nothing to do."""
@@ -166,12 +189,18 @@ class Runner:
             now = self.clock()
             if row is None or not self._holds(row, now):
                 return False
-            state, failures = row.state, row.attempts
             job = Job(
-                session, row, now, self.worker_id, lambda: self._renew(session, model, row_id)
+                session,
+                row,
+                now,
+                self.worker_id,
+                lambda: self._renew(session, model, row_id),
+                state=row.state,
+                attempts=row.attempts,
+                services=self.services,
             )
             try:
-                next_state = _call_handler(row, state, job)
+                next_state = _call_handler(row, job)
                 self._finish(session, model, row_id, job, next_state)
             except LeaseLost:
                 session.rollback()
@@ -179,8 +208,11 @@ class Runner:
                 return False
             except Exception as exc:
                 session.rollback()
-                logger.warning("%s %s failed in %s", model.__name__, row_id, state, exc_info=exc)
-                self._record_failure(session, model, row_id, state, failures, exc)
+                # `job.state` is the last state committed, which `enter` may have moved on.
+                logger.warning(
+                    "%s %s failed in %s", model.__name__, row_id, job.state, exc_info=exc
+                )
+                self._record_failure(session, model, row_id, job.state, job.attempts, exc)
             return True
 
     def _holds(self, row: StateMachineMixin, now: datetime) -> bool:
@@ -261,12 +293,13 @@ class Runner:
             session.execute(_bulk(stmt.values(locked_by=None, locked_until=None)))
 
 
-def _call_handler(row: StateMachineMixin, state: str, job: Job) -> str | None:
+def _call_handler(row: StateMachineMixin, job: Job) -> str | None:
     graph = row.state_graph
-    handler: Callable[[Job], str | None] = getattr(row, graph.handler_name(state))
+    handler: Callable[[Job], str | None] = getattr(row, graph.handler_name(job.state))
     next_state = handler(job)
-    if next_state is not None and next_state not in graph.states[state].to:
-        raise IllegalTransition(f"{graph.__name__}: {state!r} may not go to {next_state!r}")
+    # Checked against the state the handler ends in, which `Job.enter` may have changed.
+    if next_state is not None and next_state not in graph.states[job.state].to:
+        raise IllegalTransition(f"{graph.__name__}: {job.state!r} may not go to {next_state!r}")
     return next_state
 
 

@@ -1,0 +1,156 @@
+"""The contract between Sixfold and a network: the `Connector` protocol and what it exchanges.
+
+A connector turns one approved post into one post on one account, and reads back what the
+account shows. It never decides anything: review, scheduling, pauses and retries belong to
+publishing. Errors are sorted by what publishing must do next:
+
+- `PermanentError`: the network refused the post (too long, duplicate, banned word); retrying
+  would fail the same way. The network's own message is shown to people.
+- `TransientError`: the network did not take the post and said so (rate limit, 503 before
+  accepting); retry later, after `retry_after` seconds when the network said how long.
+- `AmbiguousError`: the call may or may not have posted (timeout, connection lost after
+  sending). Publishing must reconcile against the account before anything else.
+- `CredentialsError`: the account needs reconnecting; no post can go out until someone does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises; `str()` is the network's own message."""
+
+
+class PermanentError(ConnectorError):
+    pass
+
+
+class TransientError(ConnectorError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AmbiguousError(ConnectorError):
+    pass
+
+
+class CredentialsError(ConnectorError):
+    pass
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """What goes out: the text for this channel, its media and what it answers."""
+
+    text: str
+    media: Sequence[MediaItem] = ()
+    link: str | None = None
+    reply_to: str | None = None
+    author_name: str = ""
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A post as the network shows it on the account."""
+
+    remote_id: str
+    url: str
+    text: str
+    published_at: datetime
+    # Networks that keep our idempotency key (the internal stream, Bluesky's record key)
+    # report it, so reconciliation matches exactly; the others are matched by text.
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    remote_id: str
+    author: str
+    text: str
+    url: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Metrics:
+    remote_id: str
+    values: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """What the network accepts in one post; the composer counts against it."""
+
+    max_chars: int
+    max_media: int = 4
+    alt_text_max_chars: int = 1500
+    media_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One account on one network. Implementations register in the `sixfold.connectors`
+    entry-point group under their `kind`; see channels/registry.py.
+
+    `publish` must be safe to call again with the same `idempotency_key` after an
+    AmbiguousError has been reconciled (the key is stable per publication); `idempotent`
+    says whether the network itself guarantees a second call cannot post twice.
+    """
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    limits: ClassVar[ChannelLimits]
+    idempotent: ClassVar[bool]
+
+    def verify(self) -> str:
+        """Check the credentials; return the account's handle or raise CredentialsError."""
+        ...
+
+    def publish(self, post: OutgoingPost, idempotency_key: str) -> RemotePost: ...
+
+    def delete(self, remote_id: str) -> None: ...
+
+    def fetch_own_posts(self, since: datetime) -> list[RemotePost]: ...
+
+    def fetch_mentions(self, since: datetime) -> list[Mention]: ...
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> list[Metrics]: ...
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What a connector is built from: its channel's settings, decrypted credentials and
+    the services of the installation (for the internal stream: the database)."""
+
+    channel_id: int
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+def find_published(
+    posts: Sequence[RemotePost], *, idempotency_key: str, text: str
+) -> RemotePost | None:
+    """The post among the account's own that is ours: by key where the network keeps it,
+    otherwise by identical text (whitespace-normalised), the newest first."""
+    keyed = [p for p in posts if p.idempotency_key == idempotency_key]
+    if keyed:
+        return keyed[0]
+    wanted = " ".join(text.split())
+    same_text = [
+        p for p in posts if p.idempotency_key is None and " ".join(p.text.split()) == wanted
+    ]
+    return max(same_text, key=lambda p: p.published_at) if same_text else None

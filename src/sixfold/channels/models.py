@@ -1,0 +1,60 @@
+"""Channels (one account on one network) and the internal stream's posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sixfold.db import Base, UTCDateTime, utcnow
+
+
+class ChannelStatus(StrEnum):
+    ACTIVE = "active"
+    # The network refused the credentials: nothing goes out until someone reconnects.
+    RECONNECT_NEEDED = "reconnect_needed"
+    DISABLED = "disabled"
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The connector's entry-point name: "internal", "bluesky", "mastodon", ...
+    kind: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(30), default=ChannelStatus.ACTIVE)
+    status_message: Mapped[str] = mapped_column(Text, default="")
+    # Non-secret configuration (server URL, file path); secrets live in `credentials`.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # JSON sealed with sixfold.crypto.SecretBox (AES-GCM, bound to the channel id).
+    credentials: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Weekly slots for "add to queue": [{"day": "mon", "time": "09:00"}, ...] in `timezone`.
+    queue_slots: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Every post to this channel is reviewed, whoever writes it (a flagship brand account).
+    requires_review: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StreamPost(Base):
+    """A post on an organisation's internal stream: the internal connector's "network"."""
+
+    __tablename__ = "stream_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    # Unique: a second publish with the same key finds the first post instead of adding one.
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str] = mapped_column(String(300), default="")
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Guardrails: the organisation's risk rules (events, policy, feed suggestions) as data."""
