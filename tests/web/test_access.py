@@ -119,6 +119,7 @@ def world(db: Session, settings: Settings) -> Fixture:
     job = imports.queue_import(
         db, org, filename="x.csv", content=b"id\n", skip_invalid=False, actor=factories.ACTOR
     )
+    publishing = factories.publishing_world(db, org, author=subject)
     db.commit()
     ids = {
         "person_id": subject.id,
@@ -126,6 +127,7 @@ def world(db: Session, settings: Settings) -> Fixture:
         "assignment_id": grant.id,
         "job_id": job.id,
         "token_id": 10**6,
+        **publishing,
     }
     return Fixture(ids=ids, people=people)
 

@@ -22,7 +22,8 @@ class Permission(StrEnum):
     MANAGE_CONTENT_LIBRARY = "content.manage"
     VIEW_NETWORK = "network.view"
     VIEW_NETWORK_PEOPLE = "network.view_people"
-    MANAGE_SETTINGS = "settings.manage"
+    MANAGE_SETTINGS = "settings.manage"  # channels, review workflow, installation settings
+    MANAGE_GUARDRAILS = "guardrails.manage"  # sensitive events, risk policy, news feed
 
 
 class Role(StrEnum):
@@ -78,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MENTOR,
         Permission.VIEW_NETWORK,
         Permission.ASSIGN_ROLES,
+        Permission.MANAGE_GUARDRAILS,
     },
     Role.COMMUNITY_MENTOR: _EVERYONE
     | {Permission.DRAFT_POSTS, Permission.REVIEW_POSTS, Permission.MENTOR},
@@ -96,6 +98,7 @@ ORGANISATION_ONLY = frozenset(
         Permission.ASSIGN_ROLES,
         Permission.MANAGE_PEOPLE,
         Permission.MANAGE_TEAMS,
+        Permission.MANAGE_GUARDRAILS,
     }
 )
 
