@@ -22,6 +22,7 @@ from sixfold.auth.permissions import Role
 from sixfold.config import Settings
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation, Person, Team
+from sixfold.publishing.demo import seed_publishing
 
 DEMO_SLUG = "northwind"
 DEMO_NAME = "Northwind Outdoor Co."
@@ -164,6 +165,7 @@ def seed_demo(session: Session, *, settings: Settings) -> list[tuple[str, str, s
     rng = random.Random(SEED)
     heads = _create_people(session, organisation, teams, rng)
     logins = _create_role_logins(session, organisation, teams, heads, settings)
+    seed_publishing(session, organisation, settings=settings)
     audit.record(
         session,
         SYSTEM,
