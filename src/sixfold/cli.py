@@ -105,6 +105,14 @@ def _start_embedded_worker(
 @app.command()
 def worker(
     worker_id: Annotated[str | None, typer.Option(help="Name of this worker in leases.")] = None,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="How long a claimed job stays this worker's; a killed worker's jobs wait "
+            "this long before another worker takes them over.",
+        ),
+    ] = 300.0,
 ) -> None:
     """Run durable jobs (imports, later publishing) until interrupted."""
     import os
@@ -120,7 +128,11 @@ def worker(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         runner = Runner(
-            factory, models=state_machines(), worker_id=name, services={"settings": settings}
+            factory,
+            models=state_machines(),
+            worker_id=name,
+            lease_seconds=lease_seconds,
+            services={"settings": settings},
         )
         console.print(f"worker {name} started")
         try:
@@ -240,6 +252,37 @@ def import_org(
     with _database(_settings()) as factory:
         raise typer.Exit(
             run_import(factory, path, skip_invalid=skip_invalid, console=console, actor=CLI_ACTOR)
+        )
+
+
+@app.command("pause")
+def pause_publishing(
+    reason: Annotated[
+        str, typer.Option(help="Why: shown on every page and kept in the audit log.")
+    ],
+    channel: Annotated[
+        str | None, typer.Option(help="Pause only this channel (its name or id).")
+    ] = None,
+) -> None:
+    """Stop publishing at once, organisation-wide or on one channel (the crisis pause)."""
+    from sixfold.publishing.cli_pause import run_pause
+
+    with _database(_settings()) as factory:
+        raise typer.Exit(run_pause(factory, reason=reason, channel=channel, console=console))
+
+
+@app.command("resume")
+def resume_publishing(
+    channel: Annotated[
+        str | None, typer.Option(help="Resume only this channel (its name or id).")
+    ] = None,
+) -> None:
+    """End the crisis pause and list the held posts that became overdue."""
+    from sixfold.publishing.cli_pause import run_resume
+
+    with _database(_settings()) as factory:
+        raise typer.Exit(
+            run_resume(factory, channel=channel, console=console, out=Console(width=120))
         )
 
 

@@ -5,6 +5,7 @@ from sixfold.auth import models as auth_models
 from sixfold.channels import models as channel_models
 from sixfold.db import Base
 from sixfold.guardrails import models as guardrail_models
+from sixfold.network import store as network_store
 from sixfold.notifications import models as notification_models
 from sixfold.org import imports as org_imports
 from sixfold.org import models as org_models
@@ -19,6 +20,7 @@ __all__ = [
     "channel_models",
     "guardrail_models",
     "metadata",
+    "network_store",
     "notification_models",
     "org_imports",
     "org_models",

@@ -108,6 +108,8 @@ class Connector(Protocol):
     `publish` must be safe to call again with the same `idempotency_key` after an
     AmbiguousError has been reconciled (the key is stable per publication); `idempotent`
     says whether the network itself guarantees a second call cannot post twice.
+
+    Optionally, `authoritative_record: ClassVar[bool] = True` (see `authoritative_record`).
     """
 
     kind: ClassVar[str]
@@ -139,6 +141,18 @@ class ConnectorContext:
     settings: dict[str, Any]
     credentials: dict[str, Any]
     services: dict[str, Any] = field(default_factory=dict)
+
+
+def authoritative_record(connector: Connector) -> bool:
+    """Whether the connector's `fetch_own_posts` proves a post absent, not merely unseen.
+
+    A connector may say so (class attribute `authoritative_record = True`) when its record
+    of the account is complete, carries our idempotency key on every post, and shows a post
+    the moment `publish` has written it: then a post missing once the attempt that sent it
+    is over (its worker dead, its lease expired) was never made, and sending it again cannot
+    post twice. Networks whose timelines lag or drop our key must not claim it.
+    """
+    return bool(getattr(connector, "authoritative_record", False))
 
 
 def find_published(

@@ -70,7 +70,8 @@ class EventSuggestion(Base):
 
 
 class FeedFetchState(StateGraph, initial="queued", failure="failed"):
-    queued = State(to=["done"], retry=Retry(base_seconds=30, max_attempts=3))
+    # "failed" directly when retrying cannot help (a private address, not a feed).
+    queued = State(to=["done", "failed"], retry=Retry(base_seconds=30, max_attempts=3))
     done = State(terminal=True)
     failed = State(terminal=True)
 
@@ -92,5 +93,4 @@ class FeedFetchJob(StateMachineMixin, Base):
     def handle_queued(self, job: Any) -> str:
         from sixfold.guardrails.feeds import run_feed_fetch
 
-        run_feed_fetch(job.session, self, settings=job.services.get("settings"))
-        return "done"
+        return run_feed_fetch(job.session, self, settings=job.services.get("settings"))

@@ -8,7 +8,7 @@ preference, which is what makes repeated interactions, and so ties, form as in r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,23 @@ def generate_organisation(spec: SyntheticSpec) -> tuple[OrgChart, pl.DataFrame]:
     contacts, brokers = _contacts(spec, rng, department, manager)
     frame = _interactions(spec, rng, contacts, chart, brokers)
     return chart, frame
+
+
+def interactions_among(chart: OrgChart, spec: SyntheticSpec) -> pl.DataFrame:
+    """Synthetic interactions among the people of an existing org chart (the demo's).
+
+    The people keep their departments and managers; `spec.people` is ignored. The scripted
+    events address departments by their position in `chart.departments` (sorted names):
+    department 1 becomes a silo, 2 and 3 start working as one.
+    """
+    # Contacts are drawn per department from contiguous blocks of people.
+    ordered = build_orgchart(
+        [chart.people[i] for i in np.argsort(chart.department_of, kind="stable")]
+    )
+    sized = replace(spec, people=ordered.size)
+    rng = np.random.default_rng(sized.seed)
+    contacts, brokers = _contacts(sized, rng, ordered.department_of, ordered.manager_of)
+    return _interactions(sized, rng, contacts, ordered, brokers)
 
 
 def _structure(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[IntArray, IntArray]:

@@ -83,3 +83,22 @@ def mark_all_read(session: Session, person: Person) -> None:
         .where(Notification.person_id == person.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+
+
+def get_own(session: Session, person: Person, notification_id: int) -> Notification | None:
+    """The notification if it is this person's; someone else's is as good as absent."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.person_id != person.id:
+        return None
+    return notification
+
+
+def mark_read(session: Session, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+
+
+def safe_link(link: str) -> str:
+    """The link if it stays on this site; a notification never sends anyone elsewhere."""
+    local = link.startswith("/") and not link.startswith(("//", "/\\"))
+    return link if local and "\n" not in link and "\r" not in link else "/notifications"

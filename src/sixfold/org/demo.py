@@ -20,6 +20,7 @@ from sixfold import audit
 from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.config import Settings
+from sixfold.network.demo import seed_network
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation, Person, Team
 from sixfold.publishing.demo import seed_publishing
@@ -166,6 +167,7 @@ def seed_demo(session: Session, *, settings: Settings) -> list[tuple[str, str, s
     heads = _create_people(session, organisation, teams, rng)
     logins = _create_role_logins(session, organisation, teams, heads, settings)
     seed_publishing(session, organisation, settings=settings)
+    seed_network(session, organisation, SYSTEM)
     audit.record(
         session,
         SYSTEM,

@@ -72,6 +72,12 @@ def team_names(session: Session, organisation: Organisation) -> dict[int, str]:
     return {row.id: row.path for row in session.execute(query)}
 
 
+def active_people(session: Session, organisation: Organisation) -> list[Person]:
+    """Everyone currently in the organisation, in a stable order (by id)."""
+    query = select(Person).where(Person.organisation_id == organisation.id, Person.is_active)
+    return list(session.scalars(query.order_by(Person.id)))
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[Person]

@@ -35,6 +35,7 @@ from sixfold.channels.base import (
     PermanentError,
     RemotePost,
     TransientError,
+    authoritative_record,
     find_published,
 )
 from sixfold.channels.models import Channel
@@ -139,7 +140,7 @@ class Publication(StateMachineMixin, Base):
             found = self._reconcile(connector)
             if found is not None:
                 return self._confirm(job.session, found)
-            if not connector.idempotent:
+            if not _may_send_again(connector):
                 return "unconfirmed"
         if (pause := active_pause(job.session, self.organisation_id, self.channel_id)) is not None:
             return self._hold(pause.reason)
@@ -156,9 +157,9 @@ class Publication(StateMachineMixin, Base):
         if job.now - sent < RECONCILE_GRACE:
             job.check_again_at(job.now + timedelta(seconds=20))
             return None
-        if connector.idempotent:
-            # Absent after the grace period, and the network refuses duplicate keys: a new
-            # attempt is informed, not blind.
+        if _may_send_again(connector):
+            # Absent after the grace period, and the network refuses duplicate keys (or its
+            # record proves the post absent): a new attempt is informed, not blind.
             self.sent_at = None
             return "submitted"
         self.error_message = (
@@ -248,6 +249,11 @@ class Publication(StateMachineMixin, Base):
         from sixfold.publishing.notify import publication_failed
 
         publication_failed(session, self)
+
+
+def _may_send_again(connector: Connector) -> bool:
+    """Whether a post not found on the account may be sent again without posting twice."""
+    return connector.idempotent or authoritative_record(connector)
 
 
 def _all_confirmed(session: Session, post_id: int) -> bool:

@@ -256,6 +256,13 @@ def approve(
     base_url: str = "",
 ) -> str:
     step = _decidable_step(session, post, reviewer)
+    if drafts.is_blocked(post):
+        # An edit made while in review (a new publishing time can meet a sensitive event)
+        # may turn the verdict into a block: approving it would skip the leader's override.
+        raise Forbidden(
+            "The risk check blocks this version: ask for changes, or ask a leader to override "
+            "the block first."
+        )
     session.add(
         Review(
             post_id=post.id,

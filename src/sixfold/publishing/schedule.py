@@ -146,6 +146,11 @@ def withdraw(session: Session, post: Post, *, actor: audit.Actor, to: PostStatus
 
 def publish_now(session: Session, row: Publication, *, actor: audit.Actor) -> None:
     _require_waiting(row)
+    if row.state == "failed":
+        # A person retries a failure knowingly (an unanswered call's message tells them to
+        # check the account first); a leftover `sent_at` would only send the row back into
+        # reconciling, and a connector without idempotency keys would never send again.
+        row.sent_at = None
     row.due_at = utcnow()
     row.error_message = None
     row.transition_to("pending")

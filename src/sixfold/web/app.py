@@ -64,14 +64,42 @@ def _register_capabilities(app: FastAPI) -> None:
     from sixfold.auth import api as auth_api
     from sixfold.auth import oidc as auth_oidc
     from sixfold.auth import views as auth_views
+    from sixfold.guardrails import views as guardrail_views
+    from sixfold.notifications import views as notification_views
     from sixfold.org import api as org_api
     from sixfold.org import import_views
     from sixfold.org import views as org_views
+    from sixfold.publishing import api as publishing_api
     from sixfold.web import audit_views, home
 
     for module in (home, auth_views, auth_api, org_views, org_api, import_views, audit_views):
         module.register(app)
     auth_oidc.register(app)
+    publishing_api.register(app)
+    notification_views.register(app)
+    _register_publishing_pages(app)
+    guardrail_views.register(app)
+    _register_network_pages(app)
+
+
+def _register_network_pages(app: FastAPI) -> None:
+    from sixfold.network import api as network_api
+    from sixfold.network import views as network_views
+
+    network_views.register(app)
+    network_api.register(app)
+
+
+def _register_publishing_pages(app: FastAPI) -> None:
+    from sixfold.channels import views as channel_views
+    from sixfold.publishing import views as publishing_views
+    from sixfold.publishing import views_calendar, views_pause, views_settings
+
+    # The composer, post pages, review queue, stream and the composer's JSON routes.
+    publishing_views.register(app)
+
+    for module in (views_calendar, views_pause, views_settings, channel_views):
+        module.register(app)
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

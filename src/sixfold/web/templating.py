@@ -16,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.notifications import service as notification_service
 from sixfold.web.access import CSRF_FIELD, csrf_token
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +37,15 @@ NAVIGATION = (
     NavItem("Roles", "/roles", Permission.VIEW_ROLES),
     NavItem("Import", "/imports", Permission.IMPORT_ORG_CHART),
     NavItem("Audit log", "/audit", Permission.VIEW_AUDIT),
+    NavItem("Compose", "/posts/new", Permission.DRAFT_POSTS),
+    NavItem("Posts", "/posts", Permission.DRAFT_POSTS),
+    NavItem("Review", "/review", Permission.REVIEW_POSTS),
+    NavItem("Stream", "/stream", None),
+    NavItem("Calendar", "/calendar", Permission.DRAFT_POSTS),
+    NavItem("Channels", "/channels", Permission.MANAGE_SETTINGS),
+    NavItem("Pause", "/publishing/pause", Permission.PAUSE_PUBLISHING),
+    NavItem("Guardrails", "/settings/risk", Permission.MANAGE_GUARDRAILS),
+    NavItem("Network", "/network", Permission.VIEW_NETWORK),
 )
 
 
@@ -93,8 +103,31 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         current_path=request.url.path,
         csrf_token=csrf_token(request),
         oidc_label=request.app.state.settings.oidc_label,
+        unread_notifications=_unread_notifications(request, principal),
+        active_pauses=_active_pauses(request, principal),
+        can_resume_pause=principal is not None
+        and principal.grants.has_anywhere(Permission.PAUSE_PUBLISHING),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _unread_notifications(request: Request, principal: Principal | None) -> int:
+    """The count in the header, read in a session of its own: `render` has none."""
+    if principal is None:
+        return 0
+    with request.app.state.session_factory() as session:
+        return notification_service.unread_count(session, principal.person)
+
+
+def _active_pauses(request: Request, principal: Principal | None) -> list[dict[str, str]]:
+    """The crisis pauses in force, for the banner on every page, in a session of its own."""
+    if principal is None:
+        return []
+    # Imported here because the pause pages import this module.
+    from sixfold.publishing.views_pause import pause_notices
+
+    with request.app.state.session_factory() as session:
+        return pause_notices(session, principal.person.organisation_id)
 
 
 def query_without_page(request: Request) -> str:

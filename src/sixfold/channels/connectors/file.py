@@ -3,7 +3,8 @@
 For dry runs (see what a campaign would send) and for the fault tests, which kill workers and
 then count the lines. Like a network without idempotency keys it could post twice, so it
 relies on publishing's reconciliation: `fetch_own_posts` reads the file back, and each line
-carries the key so reconciliation can match exactly.
+carries the key so reconciliation can match exactly. A line is on disk before `publish`
+returns, so the file is an authoritative record: a key missing from it was never posted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class FileConnector:
     limits: ClassVar[ChannelLimits] = ChannelLimits(max_chars=5000)
     # Appending twice writes two lines: only reconciliation keeps it exactly once.
     idempotent: ClassVar[bool] = False
+    # What the file does not hold was never written (see channels.base.authoritative_record).
+    authoritative_record: ClassVar[bool] = True
 
     def __init__(self, context: ConnectorContext) -> None:
         path = context.settings.get("path")

@@ -32,7 +32,9 @@ async function pollProgress(element) {
     const bar = element.querySelector("progress");
     if (bar && job.total) { bar.max = job.total; bar.value = job.done; }
     const label = element.querySelector("[data-progress-label]");
-    if (label) label.textContent = `${job.done} of ${job.total || "?"} rows · ${job.state}`;
+    // What is counted: rows of a file by default, or what the element names (data-poll-unit).
+    const unit = element.dataset.pollUnit || "rows";
+    if (label) label.textContent = `${job.done} of ${job.total || "?"} ${unit} · ${job.state}`;
     if (job.finished) { window.location.reload(); return; }
   }
 }

@@ -1,0 +1,232 @@
+"""Channel settings pages: list, connect, edit, disable and verify channels."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from sixfold import audit
+from sixfold.auth.permissions import Permission
+from sixfold.auth.service import Principal
+from sixfold.channels import manage, service
+from sixfold.channels.models import Channel
+from sixfold.channels.registry import connector_types
+from sixfold.errors import DomainError, ValidationFailed
+from sixfold.org import service as org_service
+from sixfold.org.models import Organisation
+from sixfold.publishing.calendar import counts_by_channel
+from sixfold.web.access import DbSession, Require, client_ip, settings_of
+from sixfold.web.routing import add_routes
+from sixfold.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+CanManage = Annotated[Principal, Require(Permission.MANAGE_SETTINGS).as_dependency()]
+Text = Annotated[str, Form()]
+
+
+@cache
+def timezone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _kinds() -> dict[str, str]:
+    return {kind: cls.label for kind, cls in sorted(connector_types().items())}
+
+
+@router.get("/channels", response_class=HTMLResponse)
+def channel_list(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    return render(
+        request,
+        "channels/list.html",
+        channels=service.list_channels(db, organisation, include_disabled=True),
+        counts=counts_by_channel(db, organisation.id),
+        kinds=_kinds(),
+        format_slots=service.format_queue_slots,
+    )
+
+
+def _form_page(
+    request: Request,
+    db: Session,
+    *,
+    channel: Channel | None,
+    form: dict[str, Any],
+    status_code: int = 200,
+    error: str | None = None,
+    verification: manage.Verification | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "channels/form.html",
+        status_code=status_code,
+        channel=channel,
+        form=form,
+        kinds=_kinds(),
+        timezones=timezone_names(),
+        error=error,
+        verification=verification,
+        file_dir=str(settings_of(request).data_dir / manage.FILE_CHANNELS_DIR),
+    )
+
+
+def _values_of(channel: Channel) -> dict[str, Any]:
+    return {
+        "kind": channel.kind,
+        "name": channel.name,
+        "timezone": channel.timezone,
+        "queue_slots": service.format_queue_slots(channel.queue_slots),
+        "requires_review": channel.requires_review,
+        "path": (channel.settings or {}).get("path", ""),
+    }
+
+
+@router.get("/channels/new", response_class=HTMLResponse)
+def new_channel(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    form = {"kind": "", "name": "", "timezone": organisation.timezone or "UTC", "path": ""}
+    return _form_page(request, db, channel=None, form=form | {"queue_slots": ""})
+
+
+def _channel_settings(request: Request, kind: str, path: str) -> dict[str, Any]:
+    if kind == "file":
+        return {"path": manage.file_path_setting(settings_of(request).data_dir, path)}
+    return {}
+
+
+def _create(
+    request: Request,
+    db: Session,
+    organisation: Organisation,
+    form: dict[str, Any],
+    actor: audit.Actor,
+) -> Channel:
+    kind = form["kind"]
+    if kind not in connector_types():
+        raise ValidationFailed("Choose what kind of channel to connect.")
+    return service.create_channel(
+        db,
+        organisation,
+        kind=kind,
+        name=form["name"],
+        actor=actor,
+        settings=settings_of(request),
+        channel_settings=_channel_settings(request, kind, form["path"]),
+        timezone=form["timezone"].strip() or "UTC",
+        queue_slots=service.parse_queue_slots(form["queue_slots"]),
+        requires_review=form["requires_review"],
+    )
+
+
+@router.post("/channels")
+def create_channel(
+    request: Request,
+    principal: CanManage,
+    db: DbSession,
+    kind: Text = "",
+    name: Text = "",
+    timezone: Text = "",
+    queue_slots: Text = "",
+    path: Text = "",
+    requires_review: Annotated[bool, Form()] = False,
+) -> Response:
+    organisation = org_service.current_organisation(db)
+    form = {
+        "kind": kind,
+        "name": name,
+        "timezone": timezone,
+        "queue_slots": queue_slots,
+        "path": path,
+        "requires_review": requires_review,
+    }
+    try:
+        channel = _create(request, db, organisation, form, principal.actor(client_ip(request)))
+    except DomainError as error:
+        db.rollback()
+        return _form_page(
+            request, db, channel=None, form=form, status_code=error.status_code, error=str(error)
+        )
+    db.commit()
+    return RedirectResponse(f"/channels/{channel.id}?saved=1", status_code=303)
+
+
+@router.get("/channels/{channel_id}", response_class=HTMLResponse)
+def channel_page(
+    request: Request, channel_id: int, principal: CanManage, db: DbSession
+) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    channel = service.get_channel(db, organisation, channel_id)
+    return _form_page(request, db, channel=channel, form=_values_of(channel))
+
+
+@router.post("/channels/{channel_id}")
+def update_channel(
+    request: Request,
+    channel_id: int,
+    principal: CanManage,
+    db: DbSession,
+    name: Text = "",
+    timezone: Text = "",
+    queue_slots: Text = "",
+    path: Text = "",
+    requires_review: Annotated[bool, Form()] = False,
+) -> Response:
+    organisation = org_service.current_organisation(db)
+    channel = service.get_channel(db, organisation, channel_id)
+    form = _values_of(channel) | {
+        "name": name,
+        "timezone": timezone,
+        "queue_slots": queue_slots,
+        "path": path,
+        "requires_review": requires_review,
+    }
+    try:
+        changes = manage.ChannelChanges(
+            name=name,
+            timezone=timezone,
+            queue_slots=queue_slots,
+            requires_review=requires_review,
+            channel_settings=_channel_settings(request, channel.kind, path),
+        )
+        manage.update_channel(db, channel, changes, actor=principal.actor(client_ip(request)))
+    except DomainError as error:
+        db.rollback()
+        channel = service.get_channel(db, organisation, channel_id)
+        return _form_page(
+            request, db, channel=channel, form=form, status_code=error.status_code, error=str(error)
+        )
+    db.commit()
+    return RedirectResponse(f"/channels/{channel.id}?saved=1", status_code=303)
+
+
+@router.post("/channels/{channel_id}/disable")
+def disable_channel(
+    request: Request, channel_id: int, principal: CanManage, db: DbSession
+) -> Response:
+    organisation = org_service.current_organisation(db)
+    channel = service.get_channel(db, organisation, channel_id)
+    manage.disable_channel(db, channel, actor=principal.actor(client_ip(request)))
+    db.commit()
+    return RedirectResponse("/channels", status_code=303)
+
+
+@router.post("/channels/{channel_id}/verify", response_class=HTMLResponse)
+def verify_channel(
+    request: Request, channel_id: int, principal: CanManage, db: DbSession
+) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    channel = service.get_channel(db, organisation, channel_id)
+    result = manage.verify_channel(
+        db, channel, settings=settings_of(request), actor=principal.actor(client_ip(request))
+    )
+    db.commit()
+    return _form_page(request, db, channel=channel, form=_values_of(channel), verification=result)
+
+
+def register(app: FastAPI) -> None:
+    add_routes(app, router)

@@ -1,0 +1,136 @@
+"""The publishing settings page: the review workflow, the verdicts that force review, alt text.
+
+The form works without JavaScript: every step is a row with a position, a "remove" box and
+its reviewers; one blank row adds a step. Rows are sorted by position when saved.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from sixfold.auth.permissions import Permission
+from sixfold.auth.service import Principal
+from sixfold.errors import DomainError, ValidationFailed
+from sixfold.org import service as org_service
+from sixfold.publishing import review, workflow
+from sixfold.web.access import DbSession, Require, client_ip
+from sixfold.web.routing import add_routes
+from sixfold.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+CanManage = Annotated[Principal, Require(Permission.MANAGE_SETTINGS).as_dependency()]
+PAGE = "/settings/publishing"
+
+
+def _page(
+    request: Request,
+    db: Session,
+    *,
+    steps: list[dict[str, Any]] | None = None,
+    verdicts: list[str] | None = None,
+    alt_text_required: bool | None = None,
+    status_code: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    organisation = org_service.current_organisation(db)
+    stored = review.settings_of(db, organisation.id)
+    return render(
+        request,
+        "publishing/settings.html",
+        status_code=status_code,
+        steps=stored.review_steps if steps is None else steps,
+        verdicts=stored.review_verdicts if verdicts is None else verdicts,
+        alt_text_required=(
+            stored.alt_text_required if alt_text_required is None else alt_text_required
+        ),
+        all_verdicts=workflow.VERDICTS,
+        roles=workflow.REVIEWER_ROLES,
+        people=workflow.eligible_reviewers(db, organisation),
+        policy=workflow.describe(db, organisation),
+        max_steps=workflow.MAX_STEPS,
+        saved=request.query_params.get("saved") == "1",
+        error=error,
+    )
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+def settings_page(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
+    return _page(request, db)
+
+
+def _number(raw: str, what: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed(f"{what} is not a number: {raw!r}.") from None
+
+
+def _step_from_form(form: FormData, index: int) -> dict[str, Any] | None:
+    """One row of the form as a stored step; None for a removed or unused row."""
+    prefix = f"step-{index}-"
+    name = str(form.get(prefix + "name", "")).strip()
+    if form.get(prefix + "remove") or (form.get(prefix + "new") and not name):
+        return None
+    step: dict[str, Any] = {"name": name, "mode": str(form.get(prefix + "mode", "any"))}
+    reviewers = str(form.get(prefix + "reviewers", ""))
+    if reviewers.startswith("role:"):
+        step["role"] = reviewers.removeprefix("role:")
+    elif reviewers == "people":
+        people = [_number(str(p), "A reviewer") for p in form.getlist(prefix + "people")]
+        if not people:
+            where = name or f"Step {index + 1}"
+            raise ValidationFailed(f"{where}: choose at least one person, or choose a role.")
+        step["people"] = people
+    return step
+
+
+def steps_from_form(form: FormData) -> list[dict[str, Any]]:
+    """The rows in the order of their positions (ties keep the order on the page)."""
+    rows = _number(str(form.get("step_count", "0")), "The number of steps")
+    ranked = []
+    for index in range(min(max(rows, 0), workflow.MAX_STEPS + 1)):
+        step = _step_from_form(form, index)
+        if step is not None:
+            position = str(form.get(f"step-{index}-position", "")).strip()
+            ranked.append((_number(position, "A position") if position else index + 1, index, step))
+    return [step for _, _, step in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+@router.post(PAGE)
+async def save_settings(request: Request, principal: CanManage, db: DbSession) -> Response:
+    form = await request.form()
+    verdicts = [str(v) for v in form.getlist("review_verdicts")]
+    alt_text_required = bool(form.get("alt_text_required"))
+    steps: list[dict[str, Any]] | None = None
+    try:
+        steps = steps_from_form(form)
+        workflow.save_settings(
+            db,
+            org_service.current_organisation(db),
+            steps=steps,
+            review_verdicts=verdicts,
+            alt_text_required=alt_text_required,
+            actor=principal.actor(client_ip(request)),
+        )
+    except DomainError as error:
+        db.rollback()
+        return _page(
+            request,
+            db,
+            steps=steps,
+            verdicts=verdicts,
+            alt_text_required=alt_text_required,
+            status_code=error.status_code,
+            error=str(error),
+        )
+    db.commit()
+    return RedirectResponse(f"{PAGE}?saved=1", status_code=303)
+
+
+def register(app: FastAPI) -> None:
+    add_routes(app, router)

@@ -1,0 +1,228 @@
+"""A scripted network for publisher tests: each publish call does what the test wrote down.
+
+`ScriptedNetwork` is the account as the network keeps it; `ScriptedConnector` (kind
+"scripted") reaches it like a network with idempotency keys (Mastodon, Bluesky),
+`PlainScriptedConnector` (kind "scripted_plain") like one without (found again by text only),
+and `RecordedScriptedConnector` (kind "scripted_recorded") like the file connector: no
+idempotency, but an exact record of the account.
+`install_scripted_connectors` registers both as if a package had declared them in the
+`sixfold.connectors` entry points, next to the connectors that really are installed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from importlib.metadata import EntryPoint, entry_points
+from typing import ClassVar
+
+import pytest
+
+from sixfold.channels import registry
+from sixfold.channels.base import (
+    AmbiguousError,
+    ChannelLimits,
+    ConnectorContext,
+    CredentialsError,
+    Mention,
+    Metrics,
+    OutgoingPost,
+    PermanentError,
+    RemotePost,
+    TransientError,
+)
+
+
+class Crash(BaseException):
+    """Stands for SIGKILL: nothing in the worker catches it, nothing after it runs."""
+
+
+Outcome = Callable[["ScriptedNetwork", OutgoingPost, str], RemotePost]
+
+
+def accept() -> Outcome:
+    return lambda network, post, key: network.record(post, key)
+
+
+def refuse(message: str) -> Outcome:
+    """The network turns the post down for good (PermanentError with its own words)."""
+
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        raise PermanentError(message)
+
+    return outcome
+
+
+def busy(message: str = "503 Service Unavailable", retry_after: float | None = None) -> Outcome:
+    """The network says it did not take the post and to come back later."""
+
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        raise TransientError(message, retry_after=retry_after)
+
+    return outcome
+
+
+def lost(*, posted: bool) -> Outcome:
+    """No answer: the post may (`posted`) or may not have reached the account."""
+
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        if posted:
+            network.record(post, key)
+        raise AmbiguousError("read timed out after 30 s")
+
+    return outcome
+
+
+def revoked(message: str = "401 The access token was revoked") -> Outcome:
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        raise CredentialsError(message)
+
+    return outcome
+
+
+def crash(*, posted: bool) -> Outcome:
+    """The worker dies during the call, after (`posted`) or before the network received it."""
+
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        if posted:
+            network.record(post, key)
+        raise Crash
+
+    return outcome
+
+
+@dataclass
+class ScriptedNetwork:
+    """One account on a network whose answers a test scripts, call by call."""
+
+    clock: Callable[[], datetime]
+    # Consumed one per publish call that reaches the script; an empty script accepts.
+    outcomes: deque[Outcome] = field(default_factory=deque)
+    posts: list[RemotePost] = field(default_factory=list)
+    # The idempotency key of every publish call, in order: how many times we really sent.
+    calls: list[str] = field(default_factory=list)
+    # Runs whenever a connector is built, which the publisher does between claiming a row and
+    # calling the network: the place to start a pause "meanwhile".
+    on_connect: Callable[[], None] | None = None
+
+    def script(self, *outcomes: Outcome) -> None:
+        self.outcomes.extend(outcomes)
+
+    def record(self, post: OutgoingPost, key: str) -> RemotePost:
+        remote = RemotePost(
+            remote_id=f"remote-{len(self.posts) + 1}",
+            url=f"https://scripted.example/@us/{len(self.posts) + 1}",
+            text=post.text,
+            published_at=self.clock(),
+            idempotency_key=key,
+        )
+        self.posts.append(remote)
+        return remote
+
+    def publish(self, post: OutgoingPost, key: str, *, idempotent: bool) -> RemotePost:
+        self.calls.append(key)
+        if idempotent:
+            # Like Mastodon's Idempotency-Key: a key seen before answers with its post.
+            for existing in self.posts:
+                if existing.idempotency_key == key:
+                    return existing
+        outcome = self.outcomes.popleft() if self.outcomes else accept()
+        return outcome(self, post, key)
+
+    def posts_with_key(self, key: str) -> list[RemotePost]:
+        return [p for p in self.posts if p.idempotency_key == key]
+
+
+class ScriptedConnector:
+    kind: ClassVar[str] = "scripted"
+    label: ClassVar[str] = "Scripted network (tests)"
+    limits: ClassVar[ChannelLimits] = ChannelLimits(max_chars=500)
+    idempotent: ClassVar[bool] = True
+    # Set per test by install_scripted_connectors.
+    network: ClassVar[ScriptedNetwork]
+
+    def __init__(self, context: ConnectorContext) -> None:
+        self.channel_id = context.channel_id
+        if self.network.on_connect is not None:
+            self.network.on_connect()
+
+    def verify(self) -> str:
+        return "@us@scripted.example"
+
+    def publish(self, post: OutgoingPost, idempotency_key: str) -> RemotePost:
+        if len(post.text) > self.limits.max_chars:
+            raise PermanentError(f"Text is longer than {self.limits.max_chars} characters.")
+        remote = self.network.publish(post, idempotency_key, idempotent=self.idempotent)
+        return self._as_seen(remote)
+
+    def delete(self, remote_id: str) -> None:
+        self.network.posts = [p for p in self.network.posts if p.remote_id != remote_id]
+
+    def fetch_own_posts(self, since: datetime) -> list[RemotePost]:
+        return [self._as_seen(p) for p in self.network.posts if p.published_at >= since]
+
+    def fetch_mentions(self, since: datetime) -> list[Mention]:
+        return []
+
+    def fetch_metrics(self, remote_ids: Sequence[str]) -> list[Metrics]:
+        return [Metrics(remote_id=r, values={"likes": 0}) for r in remote_ids]
+
+    def _as_seen(self, post: RemotePost) -> RemotePost:
+        return post
+
+
+class PlainScriptedConnector(ScriptedConnector):
+    """A network without idempotency keys (X, LinkedIn): a second call posts twice, and our
+    own posts can be recognised by their text only."""
+
+    kind: ClassVar[str] = "scripted_plain"
+    label: ClassVar[str] = "Scripted network without keys (tests)"
+    idempotent: ClassVar[bool] = False
+
+    def _as_seen(self, post: RemotePost) -> RemotePost:
+        return replace(post, idempotency_key=None)
+
+
+class RecordedScriptedConnector(ScriptedConnector):
+    """A network without idempotency whose record of the account is exact and current, like
+    the file connector: what it does not show was never posted."""
+
+    kind: ClassVar[str] = "scripted_recorded"
+    label: ClassVar[str] = "Scripted network with an exact record (tests)"
+    idempotent: ClassVar[bool] = False
+    authoritative_record: ClassVar[bool] = True
+
+
+SCRIPTED_CONNECTORS: tuple[type[ScriptedConnector], ...] = (
+    ScriptedConnector,
+    PlainScriptedConnector,
+    RecordedScriptedConnector,
+)
+
+
+@contextmanager
+def install_scripted_connectors(
+    monkeypatch: pytest.MonkeyPatch, network: ScriptedNetwork
+) -> Iterator[ScriptedNetwork]:
+    """Make the registry see the scripted connectors beside the installed ones.
+
+    The entry points themselves are extended, so the registry's own loading and checks run
+    on the fakes; its cache is cleared on the way in and out so no other test sees them.
+    """
+    monkeypatch.setattr(ScriptedConnector, "network", network, raising=False)
+    installed = list(entry_points(group=registry.ENTRY_POINT_GROUP))
+    fakes = [
+        EntryPoint(
+            name=cls.kind, value=f"{__name__}:{cls.__name__}", group=registry.ENTRY_POINT_GROUP
+        )
+        for cls in SCRIPTED_CONNECTORS
+    ]
+    monkeypatch.setattr(registry, "entry_points", lambda group: [*installed, *fakes])
+    registry.connector_types.cache_clear()
+    try:
+        yield network
+    finally:
+        registry.connector_types.cache_clear()

@@ -1,0 +1,61 @@
+"""Driving the web pages as one person or another, without the slow password sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from sixfold.auth import service as auth_service
+from sixfold.config import Settings
+from sixfold.org.models import Person
+from sixfold.web.access import CSRF_COOKIE, SESSION_COOKIE, session_signer
+from sixfold.web.app import create_app
+
+CSRF = "pages-test-csrf-token"
+
+
+class Pages:
+    """A browser with a session cookie for whoever `as_` names; forms carry the CSRF token."""
+
+    def __init__(self, client: TestClient, db: Session, settings: Settings) -> None:
+        self.client, self.db, self.settings = client, db, settings
+
+    def as_(self, person: Person | None) -> Pages:
+        self.client.cookies.clear()
+        self.client.cookies.set(CSRF_COOKIE, CSRF)
+        if person is not None:
+            web_session = auth_service.start_session(
+                self.db, person, settings=self.settings, ip_address="127.0.0.1", user_agent="t"
+            )
+            self.db.commit()
+            self.client.cookies.set(
+                SESSION_COOKIE, session_signer(self.settings).dumps(web_session.id)
+            )
+        return self
+
+    def get(self, url: str, **params: Any) -> httpx.Response:
+        # An empty `params` would replace a query string written into `url`.
+        return self.client.get(url, params=params or None)
+
+    def post(self, url: str, data: dict[str, Any] | None = None) -> httpx.Response:
+        """A form post; a list value sends the field once per item (a multiple select)."""
+        return self.client.post(url, data={**(data or {}), "csrf_token": CSRF})
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, secret_key="pages-tests-" + "k" * 32)
+
+
+def open_pages(
+    db: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> Iterator[Pages]:
+    """For a module's `pages` fixture: `yield from open_pages(db, session_factory, tmp_path)`."""
+    settings = settings_for(tmp_path)
+    app = create_app(settings, session_factory=session_factory)
+    with TestClient(app, follow_redirects=False) as client:
+        yield Pages(client, db, settings)

@@ -1,0 +1,307 @@
+"""Drafts as a service: versions, conflicts, autosave folding, and hostile uploads."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sixfold.auth.permissions import Role
+from sixfold.channels import service as channels
+from sixfold.channels.models import ChannelStatus
+from sixfold.errors import Conflict, ValidationFailed
+from sixfold.org.models import Organisation
+from sixfold.publishing import drafts, review
+from sixfold.publishing.models import PostStatus, PostVersion
+from tests import factories
+from tests.publishing.conftest import Newsroom
+
+
+def _input(room: Newsroom, text: str, **kw: object) -> drafts.DraftInput:
+    return drafts.DraftInput(text=text, channel_ids=[room.stream.id], **kw)  # type: ignore[arg-type]
+
+
+def _versions(db: Session, post_id: int) -> list[tuple[int, str, str]]:
+    rows = db.scalars(
+        select(PostVersion).where(PostVersion.post_id == post_id).order_by(PostVersion.number)
+    )
+    return [(v.number, v.reason, v.text) for v in rows]
+
+
+# Versions and conflicts ---------------------------------------------------------------------------
+
+
+def test_every_save_is_a_version_and_an_unchanged_save_is_none(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db, "one")
+    drafts.save_draft(db, post, newsroom.author, _input(newsroom, "two"), base_version=1)
+    drafts.save_draft(db, post, newsroom.author, _input(newsroom, "two"), base_version=2)
+    assert post.version == 2
+    assert _versions(db, post.id) == [(1, "save", "one"), (2, "save", "two")]
+
+
+def test_a_save_from_an_old_version_is_a_conflict_that_keeps_both(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db, "the original")
+    drafts.save_draft(db, post, newsroom.mentor, _input(newsroom, "theirs"), base_version=1)
+    with pytest.raises(drafts.DraftConflict) as raised:
+        drafts.save_draft(db, post, newsroom.author, _input(newsroom, "mine"), base_version=1)
+    conflict = raised.value
+    assert (conflict.current_version, conflict.current_text, conflict.editor_name) == (
+        2,
+        "theirs",
+        newsroom.mentor.name,
+    )
+    assert conflict.status_code == 409
+    assert post.text == "theirs"
+
+
+def test_autosaves_by_one_person_fold_into_one_version(db: Session, newsroom: Newsroom) -> None:
+    post = newsroom.draft(db, "v1")
+    for base, text in ((1, "v2"), (2, "v3"), (3, "v4")):
+        drafts.save_draft(
+            db, post, newsroom.author, _input(newsroom, text), base_version=base, autosave=True
+        )
+    assert _versions(db, post.id) == [(1, "save", "v1"), (4, "autosave", "v4")]
+
+
+def test_autosaves_do_not_fold_across_people_or_after_a_pause(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db, "v1")
+    drafts.save_draft(
+        db, post, newsroom.author, _input(newsroom, "v2"), base_version=1, autosave=True
+    )
+    drafts.save_draft(
+        db, post, newsroom.mentor, _input(newsroom, "v3"), base_version=2, autosave=True
+    )
+    head = db.scalars(select(PostVersion).where(PostVersion.number == 3)).one()
+    head.created_at = datetime.now(UTC) - drafts.AUTOSAVE_FOLD - timedelta(seconds=1)
+    drafts.save_draft(
+        db, post, newsroom.mentor, _input(newsroom, "v4"), base_version=3, autosave=True
+    )
+    assert [n for n, _, _ in _versions(db, post.id)] == [1, 2, 3, 4]
+
+
+def test_a_channel_text_equal_to_the_shared_text_is_not_kept(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db, "same", channel_texts={newsroom.stream.id: "same"})
+    assert [t.text for t in post.targets] == [None]
+    assert drafts.texts_by_channel(db, post) == {newsroom.stream.id: "same"}
+
+
+def test_only_a_post_being_written_or_reviewed_can_change(db: Session, newsroom: Newsroom) -> None:
+    post = newsroom.draft(db, "hello")
+    post.status = PostStatus.SCHEDULED
+    with pytest.raises(Conflict, match="move it back to draft"):
+        drafts.save_draft(db, post, newsroom.author, _input(newsroom, "changed"), base_version=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"text": "x" * (drafts.TEXT_MAX_CHARS + 1)}, "longer than"),
+        ({"publish_mode": "whenever"}, "Choose to publish now"),
+        ({"publish_mode": "at"}, "Choose the date and time"),
+        (
+            {"publish_mode": "at", "publish_at": datetime(2030, 1, 1, 9)},  # noqa: DTZ001 - naive on purpose
+            "needs a time zone",
+        ),
+    ],
+)
+def test_input_is_checked_with_clear_messages(
+    db: Session, newsroom: Newsroom, changes: dict[str, object], message: str
+) -> None:
+    data = _input(newsroom, "hello")
+    for name, value in changes.items():
+        setattr(data, name, value)
+    with pytest.raises(ValidationFailed, match=message):
+        drafts.create_draft(db, newsroom.org, newsroom.author, data, actor=factories.ACTOR)
+
+
+def test_channels_of_other_organisations_and_disabled_ones_are_refused(
+    db: Session, newsroom: Newsroom
+) -> None:
+    other = Organisation(name="Elsewhere", slug="elsewhere")
+    db.add(other)
+    db.flush()
+    foreign = channels.create_channel(db, other, kind="null", name="Theirs", actor=factories.ACTOR)
+    with pytest.raises(ValidationFailed, match="does not exist"):
+        drafts.create_draft(
+            db,
+            newsroom.org,
+            newsroom.author,
+            drafts.DraftInput(text="hi", channel_ids=[foreign.id]),
+            actor=factories.ACTOR,
+        )
+    newsroom.stream.status = ChannelStatus.DISABLED
+    with pytest.raises(ValidationFailed, match="is disabled"):
+        newsroom.draft(db, "hi")
+
+
+def test_the_verdict_is_the_strongest_over_every_channel_text(
+    db: Session, newsroom: Newsroom
+) -> None:
+    other = channels.create_channel(
+        db, newsroom.org, kind="null", name="Elsewhere", actor=factories.ACTOR
+    )
+    data = drafts.DraftInput(
+        text="A calm announcement.",
+        channel_ids=[newsroom.stream.id, other.id],
+        channel_texts={other.id: "The password: hunter2hunter2"},
+    )
+    post = drafts.create_draft(db, newsroom.org, newsroom.author, data, actor=factories.ACTOR)
+    assert post.risk_verdict == "block"
+    assert drafts.is_blocked(post)
+    review.override_block(db, post, newsroom.leader, reason="Known", actor=factories.ACTOR)
+    assert not drafts.is_blocked(post)
+
+
+def test_texts_too_long_for_a_channel_are_named(db: Session, newsroom: Newsroom) -> None:
+    post = newsroom.draft(db, "x" * 10_001)
+    assert drafts.limit_problems(db, post) == [
+        "Internal stream: 10001 characters, the limit is 10000."
+    ]
+
+
+# Media --------------------------------------------------------------------------------------------
+
+
+def _image(kind: str, size: tuple[int, int] = (4, 3)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge canvas: a decompression bomb's calling card."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type"),
+    [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"), ("WEBP", "image/webp")],
+)
+def test_images_are_attached_with_their_type_and_size(
+    db: Session, newsroom: Newsroom, kind: str, content_type: str
+) -> None:
+    post = newsroom.draft(db)
+    media = drafts.attach_media(
+        db, post, newsroom.author, filename=f"x.{kind.lower()}", content=_image(kind)
+    )
+    assert (media.content_type, media.width, media.height) == (content_type, 4, 3)
+    assert drafts.missing_alt_text(post) == [media]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"GIF89a but not really", "not a PNG, JPEG, GIF or WebP"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "not a PNG"),
+        (b"%PDF-1.7\n", "not a PNG"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a PNG"),
+        (_png_claiming(8000, 6000), "too many pixels"),
+        (_png_claiming(20000, 20000), "not a PNG"),  # Pillow's own bomb guard
+        (_image("BMP"), "Only PNG, JPEG, GIF and WebP"),
+        (_image("TIFF"), "Only PNG, JPEG, GIF and WebP"),
+        (b"\x89PNG" + b"\x00" * (drafts.MEDIA_MAX_BYTES), "larger than 8 MiB"),
+    ],
+    ids=[
+        "empty",
+        "fake-gif",
+        "svg",
+        "pdf",
+        "broken-png",
+        "48-megapixels",
+        "bomb",
+        "bmp",
+        "tiff",
+        "huge",
+    ],
+)
+def test_hostile_files_are_refused(
+    db: Session, newsroom: Newsroom, content: bytes, message: str
+) -> None:
+    post = newsroom.draft(db)
+    with pytest.raises(ValidationFailed, match=message):
+        drafts.attach_media(db, post, newsroom.author, filename="evil.png", content=content)
+    assert post.media == []
+
+
+def test_a_corrupted_image_is_refused(db: Session, newsroom: Newsroom) -> None:
+    good = bytearray(_image("PNG", (32, 32)))
+    idat = good.index(b"IDAT")
+    good[idat + 8] ^= 0xFF  # the checksum no longer matches
+    post = newsroom.draft(db)
+    with pytest.raises(ValidationFailed, match="not a PNG"):
+        drafts.attach_media(db, post, newsroom.author, filename="bad.png", content=bytes(good))
+
+
+def test_alt_text_is_set_checked_and_images_are_removed_in_order(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db)
+    first, second, third = (
+        drafts.attach_media(db, post, newsroom.author, filename=f"{n}.png", content=_image("PNG"))
+        for n in range(3)
+    )
+    drafts.set_alt_text(db, post, second.id, "  A red square  ")
+    assert second.alt_text == "A red square"
+    with pytest.raises(ValidationFailed, match="Alt text is longer"):
+        drafts.set_alt_text(db, post, first.id, "x" * (drafts.ALT_TEXT_MAX_CHARS + 1))
+    drafts.remove_media(db, post, first.id)
+    assert [(m.id, m.position) for m in post.media] == [(second.id, 0), (third.id, 1)]
+    assert first.post_id is None
+    assert drafts.missing_alt_text(post) == [third]
+
+
+def test_a_post_carries_a_limited_number_of_images(db: Session, newsroom: Newsroom) -> None:
+    post = newsroom.draft(db)
+    for n in range(drafts.MEDIA_PER_POST):
+        drafts.attach_media(db, post, newsroom.author, filename=f"{n}.gif", content=_image("GIF"))
+    with pytest.raises(ValidationFailed, match="at most 10 images"):
+        drafts.attach_media(db, post, newsroom.author, filename="x.gif", content=_image("GIF"))
+
+
+def test_submitting_asks_for_missing_alt_text_when_the_policy_requires_it(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db)
+    drafts.attach_media(db, post, newsroom.author, filename="cat.png", content=_image("PNG"))
+    with pytest.raises(ValidationFailed, match=r"alt text\): cat.png"):
+        review.submit(db, post, actor=factories.ACTOR)
+    assert post.status == PostStatus.DRAFT
+
+
+def test_the_editor_of_each_version_is_recorded(db: Session, newsroom: Newsroom) -> None:
+    curator = factories.person(db, newsroom.org, roles=(Role.CONTENT_CURATOR,), password=None)
+    post = newsroom.draft(db, "v1")
+    drafts.save_draft(db, post, curator, _input(newsroom, "v2"), base_version=1)
+    assert post.updated_by_id == curator.id
+    editors = db.scalars(
+        select(PostVersion.editor_id)
+        .where(PostVersion.post_id == post.id)
+        .order_by(PostVersion.number)
+    ).all()
+    assert editors == [newsroom.author.id, curator.id]
