@@ -9,7 +9,7 @@ from tests.e2e.conftest import PageProblems, SixfoldServer, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ("/", "/people", "/teams", "/roles", "/imports", "/audit", "/profile")
+PAGES = ("/", "/people", "/teams", "/roles", "/imports", "/audit", "/profile", "/network")
 
 
 def assert_secure_headers(headers: dict[str, str], path: str) -> None:

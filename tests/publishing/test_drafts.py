@@ -305,3 +305,12 @@ def test_the_editor_of_each_version_is_recorded(db: Session, newsroom: Newsroom)
         .order_by(PostVersion.number)
     ).all()
     assert editors == [newsroom.author.id, curator.id]
+
+
+def test_alt_text_is_settled_once_the_post_is_scheduled(db: Session, newsroom: Newsroom) -> None:
+    post = newsroom.draft(db)
+    media = drafts.attach_media(db, post, newsroom.author, filename="a.png", content=_image("PNG"))
+    post.status = PostStatus.SCHEDULED
+    with pytest.raises(Conflict, match="Alt text can only change"):
+        drafts.set_alt_text(db, post, media.id, "Changed after approval")
+    assert media.alt_text == ""

@@ -285,6 +285,7 @@ def test_the_composer_routes_are_described_in_openapi(site: Site) -> None:
     assert "409" in paths["/api/v1/posts/{post_id}"]["put"]["responses"]
     assert {"patch", "delete"} <= set(paths["/api/v1/posts/{post_id}/media/{media_id}"])
     assert "get" in paths["/api/v1/link-preview"]
+    assert "image/png" in paths["/media/{media_id}"]["get"]["responses"]["200"]["content"]
     assert {"DraftIn", "DraftUpdateIn", "DraftConflictOut", "RiskCheckIn"} <= set(
         schema["components"]["schemas"]
     )
@@ -449,3 +450,20 @@ def test_the_navigation_leads_to_the_composer_posts_review_and_stream(site: Site
     page = site.client.get("/stream").text
     assert 'href="/stream"' in page
     assert 'href="/posts/new"' not in page
+
+
+def test_invalid_drafts_are_refused_with_clear_messages(site: Site) -> None:
+    site.as_(site.room.author)
+    channel = site.room.stream.id
+    no_time = site.json(
+        "POST", "/api/v1/posts", {"text": "x", "channel_ids": [channel], "publish_mode": "at"}
+    )
+    assert no_time.status_code == 422
+    assert no_time.json()["error"] == "Choose the date and time to publish at."
+    bad_mode = site.json("POST", "/api/v1/posts", {"text": "x", "publish_mode": "someday"})
+    assert bad_mode.status_code == 422
+    assert bad_mode.json()["problems"][0]["field"] == "publish_mode"
+    unknown = site.json("POST", "/api/v1/posts", {"text": "x", "channel_ids": [10**6]})
+    assert unknown.status_code == 422
+    assert "does not exist" in unknown.json()["error"]
+    assert site.db.scalars(select(Post).where(Post.text == "x")).first() is None

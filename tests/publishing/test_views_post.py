@@ -294,3 +294,15 @@ def test_posts_list_filters_by_status(site: Site) -> None:
     site.as_(site.room.mentor)
     assert "A quiet draft" not in site.client.get("/posts").text
     assert "A quiet draft" in site.client.get("/posts?scope=all").text
+
+
+@pytest.mark.parametrize(
+    "action", ["submit", "approve", "reject", "override", "unschedule", "cancel"]
+)
+def test_every_action_needs_the_csrf_token(site: Site, action: str) -> None:
+    post = _post(site)
+    site.as_(site.room.leader)
+    response = site.client.post(f"/posts/{post.id}/{action}", data={"comment": "x"})
+    assert response.status_code == 403
+    assert "The form has expired" in response.text
+    assert _fresh(site, post).status == PostStatus.DRAFT

@@ -54,6 +54,8 @@ DIRECTIONS = {
     "cross_department": "Across departments",
 }
 HISTOGRAM_BINS = 20
+HIGH_CHURN = 0.5
+CHURN_JUMP = 1.25  # times the median churn of the analysis' windows
 
 
 def overview(report: dict[str, Any]) -> dict[str, Any]:
@@ -119,9 +121,11 @@ def _timeline_series(windows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 def _changes(windows: list[dict[str, Any]], shown: set[str]) -> list[dict[str, Any]]:
     """What changed from each window to the next, in sentences, newest first."""
+    churns = sorted(w["churn"] for w in windows[1:] if w.get("churn") is not None)
+    usual = churns[len(churns) // 2] if churns else 0.0
     changes = []
     for window in windows[1:]:
-        items = _window_changes(window, shown)
+        items = _window_changes(window, shown, usual)
         if items:
             changes.append(
                 {"start": window["start"][:10], "end": window["end"][:10], "items": items}
@@ -129,24 +133,28 @@ def _changes(windows: list[dict[str, Any]], shown: set[str]) -> list[dict[str, A
     return list(reversed(changes))
 
 
-def _window_changes(window: dict[str, Any], shown: set[str]) -> list[str]:
+def _window_changes(window: dict[str, Any], shown: set[str], usual_churn: float) -> list[str]:
     items = [f"Silo formed: {name} now talks mostly to itself." for name in window["silos_formed"]]
     bridges = [f"{a} – {b}" for a, b in window["new_bridge_examples"] if a in shown and b in shown]
     if bridges:
         items.append("New bridges between departments: " + "; ".join(bridges) + ".")
     if window["became_isolated"]:
         items.append(f"{_people(window['became_isolated'])} lost every tie.")
-    for key, verb in (("communities_split", "split"), ("communities_merged", "merged")):
-        if window[key]:
-            items.append(
-                f"{window[key]} {_plural(window[key], 'community', 'communities')} {verb}."
-            )
     churn = window.get("churn")
-    if churn is not None and churn >= 0.5:
+    # Ties come and go all the time; only churn well above this organisation's usual is news.
+    if churn is not None and churn >= HIGH_CHURN and churn >= CHURN_JUMP * usual_churn:
         items.append(
-            f"High churn: {round(100 * churn)}% of ties formed or dissolved "
-            f"({window['ties_formed']} formed, {window['ties_dissolved']} dissolved)."
+            f"Unusual churn: {round(100 * churn)}% of ties formed or dissolved "
+            f"({window['ties_formed']} formed, {window['ties_dissolved']} dissolved; usually "
+            f"{round(100 * usual_churn)}%)."
         )
+    groups = [
+        f"{window[key]} {verb}"
+        for key, verb in (("communities_split", "split"), ("communities_merged", "merged"))
+        if window[key]
+    ]
+    if groups:
+        items.append("Informal groups (communities): " + ", ".join(groups) + ".")
     return items
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,8 +41,21 @@ def plotly_bundle() -> tuple[Path, str]:
     return path, importlib.metadata.version("plotly")
 
 
-def plotly_url() -> str:
-    return f"/vendor/plotly.min.js?v={plotly_bundle()[1]}"
+# plotly.js injects a <style> element for map traces when it loads, unless an element with
+# the id it checks for is already in the page; the CSP would refuse the <style>, so the pages
+# that load plotly carry an empty element with each such id (found in the bundle itself, so a
+# newer plotly keeps working).
+_STYLE_GUARD = re.compile(
+    r'getElementById\("([0-9a-f]{16,128})"\)\)\{var \w+=document\.createElement\("style"\)'
+)
+
+
+@cache
+def plotly_assets() -> dict[str, Any]:
+    """What a page needs to load plotly under the CSP: the script's URL and the guard ids."""
+    path, version = plotly_bundle()
+    guards = sorted(set(_STYLE_GUARD.findall(path.read_text(encoding="utf-8"))))
+    return {"url": f"/vendor/plotly.min.js?v={version}", "style_guards": guards}
 
 
 @router.get("/vendor/plotly.min.js")
@@ -138,7 +152,7 @@ def _analysis_page(
         view=service.overview(analysis) if analysis and analysis.report else None,
         finished=finished,
         can_see_people=principal.grants.has_anywhere(Permission.VIEW_NETWORK_PEOPLE),
-        plotly_url=plotly_url(),
+        plotly=plotly_assets(),
     )
 
 
@@ -244,7 +258,7 @@ def person_page(
         request,
         "network/person.html",
         analysis=analysis,
-        plotly_url=plotly_url(),
+        plotly=plotly_assets(),
         rules=presenting.ROLE_RULES,
         **view,
     )

@@ -259,7 +259,12 @@ def remove_media(post_id: int, media_id: int, principal: CanDraft, db: DbSession
     return Response(status_code=204)
 
 
-@router.get("/media/{media_id}", include_in_schema=False)
+@router.get(
+    "/media/{media_id}",
+    response_class=Response,
+    summary="An attached image",
+    responses={200: {"content": {t: {} for t in drafts.MEDIA_TYPES.values()}}},
+)
 def serve_media(media_id: int, principal: SignedIn, db: DbSession) -> Response:
     """An image, to people who may see its post (or read it on the internal stream).
 

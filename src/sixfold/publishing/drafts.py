@@ -339,6 +339,9 @@ def _alt(text: str) -> str:
 
 
 def set_alt_text(session: Session, post: Post, media_id: int, alt_text: str) -> Media:
+    # Alt text goes out with the post: once approved it is as settled as the text.
+    if post.status not in EDITABLE:
+        raise Conflict("Alt text can only change while the post is being written or reviewed.")
     media = _media_of(post, media_id)
     media.alt_text = _alt(alt_text)
     return media

@@ -51,7 +51,8 @@ def test_changes_read_as_sentences_and_leave_out_small_groups() -> None:
             ties_formed=30,
             ties_dissolved=20,
         ),
-        _window(start="2026-03-02T00:00:00Z"),
+        _window(start="2026-03-02T00:00:00Z", churn=0.2),
+        _window(start="2026-03-30T00:00:00Z", churn=0.25),
     ]
     (change,) = presenting._changes(windows, shown={"Sales", "Ops", "Engineering"})
     assert change["start"] == "2026-02-02"
@@ -59,9 +60,14 @@ def test_changes_read_as_sentences_and_leave_out_small_groups() -> None:
         "Silo formed: Engineering now talks mostly to itself.",
         "New bridges between departments: Sales – Ops.",
         "1 person lost every tie.",
-        "2 communities merged.",
-        "High churn: 60% of ties formed or dissolved (30 formed, 20 dissolved).",
+        "Unusual churn: 60% of ties formed or dissolved (30 formed, 20 dissolved; usually 25%).",
+        "Informal groups (communities): 2 merged.",
     ]
+
+
+def test_churn_that_is_always_high_is_not_news() -> None:
+    windows = [_window(churn=0.6), _window(churn=0.62), _window(churn=0.58)]
+    assert presenting._changes(windows, shown=set()) == []
 
 
 def test_rows_without_a_value_sort_last_both_ways() -> None:

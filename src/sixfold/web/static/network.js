@@ -122,7 +122,6 @@ function drawOverview(charts) {
   if (structure) drawStructure(structure, charts.timeline);
 }
 
-const RATIO_TICKS = [-3, -2, -1, 0, 1, 2, 3];
 const RATIO_LABELS = ["⅛×", "¼×", "½×", "1×", "2×", "4×", "8×"];
 
 function drawMatrix(element, matrix, mode) {
@@ -154,26 +153,44 @@ function drawMatrix(element, matrix, mode) {
     xgap: 1,
     ygap: 1,
   };
+  // plotly's own colour bar sets inline styles, which the CSP refuses: the key is the HTML
+  // below the chart, kept in step with the colours here.
+  trace.showscale = false;
   if (mode === "ratio") {
     Object.assign(trace, {
       zmin: -3, zmax: 3, zmid: 0,
       colorscale: [[0, "#2166ac"], [0.35, "#92c5de"], [0.5, "#f7f7f7"], [0.65, "#f4a582"],
         [1, "#b2182b"]],
-      colorbar: { tickvals: RATIO_TICKS, ticktext: RATIO_LABELS, title: { text: "observed ÷ expected" } },
     });
+    setMatrixKey("ratio", RATIO_LABELS);
   } else {
+    const top = Math.max(1, ...z.flat());
     Object.assign(trace, {
-      colorscale: "Blues", reversescale: false, zmin: 0,
-      colorbar: { title: { text: mode === "observed" ? "observed" : "expected" } },
+      zmin: 0, zmax: top,
+      colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
     });
+    setMatrixKey("sequential", [0, 0.25, 0.5, 0.75, 1].map((share) => round(share * top)));
   }
-  const margin = Math.min(240, 7 * longest + 24);
+  // Rows are "from", columns "to", with the column names on top as in a printed matrix.
+  const labels = Math.min(220, 6.5 * longest + 16);
   window.Plotly.react(element, [trace], layout({
-    height: Math.max(380, 30 * names.length + margin + 40),
-    margin: { l: margin, r: 16, t: 12, b: margin },
-    xaxis: { title: { text: "to" }, tickangle: -40, automargin: true },
-    yaxis: { title: { text: "from" }, autorange: "reversed", automargin: true },
+    height: Math.max(300, 40 * names.length + labels + 24),
+    margin: { l: 16, r: 16, t: 16, b: 16 },
+    xaxis: { side: "top", tickangle: -35, automargin: true, fixedrange: true },
+    yaxis: { autorange: "reversed", automargin: true, fixedrange: true },
   }), CONFIG);
+}
+
+function setMatrixKey(kind, labels) {
+  const bar = document.getElementById("matrix-key-bar");
+  const list = document.getElementById("matrix-key-labels");
+  if (!bar || !list) return;
+  bar.className = `key-bar ${kind}`;
+  list.replaceChildren(...labels.map((label) => {
+    const item = document.createElement("span");
+    item.textContent = label;
+    return item;
+  }));
 }
 
 function drawDirections(element, directions) {
@@ -284,7 +301,8 @@ function drawStructure(element, timeline) {
 
 function drawPerson(person) {
   const byDepartment = document.getElementById("chart-by-department");
-  const departments = [...new Set(person.ego.nodes.slice(1).map((n) => n.department))].sort();
+  // Every department the person has ties into (the drawing shows only the strongest ties).
+  const departments = person.by_department.map((row) => row[0]).sort();
   const colour = (name) => PALETTE[departments.indexOf(name) % PALETTE.length];
   if (byDepartment) {
     const rows = person.by_department;
@@ -295,7 +313,7 @@ function drawPerson(person) {
     }], layout({
       height: Math.max(160, 28 * rows.length + 60),
       margin: { l: 160, r: 16, t: 8, b: 36 },
-      xaxis: { title: { text: "ties" }, rangemode: "tozero", dtick: 1 },
+      xaxis: { title: { text: "ties" }, rangemode: "tozero", tickformat: "d" },
       yaxis: { autorange: "reversed", automargin: true },
     }), CONFIG);
   }

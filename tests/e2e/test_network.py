@@ -1,0 +1,89 @@
+"""The network area in a browser: a network analyst reads the demo organisation's network.
+
+The demo seeds a year of synthetic interactions and analyses them, so the area opens on a
+finished report. The charts are drawn by the plotly.min.js Sixfold serves itself, under a
+Content-Security-Policy without inline scripts or styles: any violation fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import PageProblems, Screenshots, SixfoldServer, sign_in
+
+pytestmark = pytest.mark.e2e
+
+# Collects Content-Security-Policy violations: Chromium reports some only as events.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.__cspViolations.push(`${event.violatedDirective} at ${where}`);
+});
+"""
+
+
+def column_numbers(table: Locator, column: int) -> list[float]:
+    """The numbers in one column of a table's body, in the order shown (blanks left out)."""
+    cells = table.locator("tbody tr").locator(f"td:nth-child({column})")
+    values = [cell.get_attribute("data-value") or "" for cell in cells.all()]
+    return [float(value) for value in values if value]
+
+
+def test_a_network_analyst_reads_the_demo_network(
+    page: Page,
+    sixfold_server: SixfoldServer,
+    page_problems: PageProblems,
+    screenshots: Screenshots,
+) -> None:
+    page.add_init_script(WATCH_CSP)
+    sign_in(page, sixfold_server.logins["network_analyst"])
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Network").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Network")
+    # plotly has drawn the department matrix and the timeline: its containers hold SVG.
+    expect(page.locator("#chart-matrix .plot-container svg.main-svg").first).to_be_visible()
+    expect(page.locator("#chart-activity .plot-container")).to_be_visible()
+    expect(page.get_by_text("Silo formed: Engineering now talks mostly to itself.")).to_be_visible()
+
+    # Sorting the departments by size: largest first, then smallest first.
+    departments = page.get_by_role("table", name="Departments")
+    people = departments.get_by_role("columnheader", name="People")
+    people.get_by_role("button").click()
+    expect(people).to_have_attribute("aria-sort", "descending")
+    sizes = column_numbers(departments, 2)
+    assert len(sizes) >= 5
+    assert sizes == sorted(sizes, reverse=True)
+    people.get_by_role("button").press("Enter")  # the keyboard does the same
+    expect(people).to_have_attribute("aria-sort", "ascending")
+    assert column_numbers(departments, 2) == sorted(sizes)
+    # The smaller-than-five Executive Office stays listed, without figures.
+    expect(departments.get_by_role("row", name=re.compile("Executive Office"))).to_contain_text(
+        "fewer than 5 people: not shown"
+    )
+    page.get_by_label("Show", exact=True).select_option("observed")
+    expect(page.locator("#matrix-key-labels")).not_to_contain_text("8×")
+    screenshots.take(page, "network-overview")
+
+    page.get_by_role("navigation", name="Network").get_by_role("link", name="People").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People in the network")
+    expect(page.get_by_role("note")).to_contain_text("recorded in the audit log")
+    table = page.get_by_role("table", name="Everyone's figures")
+    ties = table.get_by_role("columnheader", name="Ties")
+    ties.get_by_role("button").click()
+    expect(ties).to_have_attribute("aria-sort", "descending")
+    degrees = column_numbers(table, 3)
+    assert len(degrees) > 150
+    assert degrees == sorted(degrees, reverse=True)
+
+    mentors = page.get_by_role("table", name="Community-mentor candidates")
+    mentors.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=2, name="Neighbourhood")).to_be_visible()
+    expect(page.locator("#chart-ego .plot-container svg.main-svg").first).to_be_visible()
+    screenshots.take(page, "network-person")
+
+    assert page.evaluate("window.__cspViolations") == []
+    assert page_problems.all() == []
