@@ -67,8 +67,10 @@ def networkx_metrics(chart: OrgChart, frame: pl.DataFrame) -> tuple[dict[str, ob
     department = {p.id: p.department for p in chart.people}
     internal = sum(1 for u, v in ties.edges() if department[u] == department[v])
     external = ties.number_of_edges() - internal
-    sweep = [nx.community.louvain_communities(ties, weight="weight", resolution=gamma, seed=1)
-             for gamma in AnalysisConfig().resolutions]
+    sweep = [
+        nx.community.louvain_communities(ties, weight="weight", resolution=gamma, seed=1)
+        for gamma in AnalysisConfig().resolutions
+    ]
     departments: dict[str, set[str]] = {}
     for person, name in department.items():
         departments.setdefault(name, set()).add(person)
@@ -81,10 +83,13 @@ def networkx_metrics(chart: OrgChart, frame: pl.DataFrame) -> tuple[dict[str, ob
         # The same resolution sweep as sixfold.network runs, with each level's modularity, and
         # the modularity of the departments and each person's breadth, so the work is the same.
         "communities": sweep,
-        "modularity": [nx.community.modularity(ties, level, weight="weight", resolution=gamma)
-                       for level, gamma in zip(sweep, AnalysisConfig().resolutions, strict=True)],
-        "department_modularity": nx.community.modularity(ties, departments.values(),
-                                                         weight="weight"),
+        "modularity": [
+            nx.community.modularity(ties, level, weight="weight", resolution=gamma)
+            for level, gamma in zip(sweep, AnalysisConfig().resolutions, strict=True)
+        ],
+        "department_modularity": nx.community.modularity(
+            ties, departments.values(), weight="weight"
+        ),
         "breadth": {p: len({department[q] for q in ties[p]}) for p in ties},
         "ei": (external - internal) / (external + internal),
     }
@@ -110,27 +115,39 @@ def compare(report: NetworkReport, reference: dict[str, object]) -> dict[str, fl
         "degree identical": float(np.array_equal(column("degree"), metrics.degree)),
         "E-I identical": float(reference["ei"] == report.organisation_ei),
         "breadth identical": float(np.array_equal(column("breadth"), metrics.breadth)),
-        "department modularity abs diff": abs(float(reference["department_modularity"])  # type: ignore[arg-type]
-                                              - report.communities.department_modularity),
+        "department modularity abs diff": abs(
+            float(reference["department_modularity"])  # type: ignore[arg-type]
+            - report.communities.department_modularity
+        ),
         "betweenness Spearman": stats.spearmanr(column("betweenness"), metrics.betweenness)[0],
-        "betweenness max abs diff": float(np.abs(column("betweenness") - metrics.betweenness)
-                                          .max()),
+        "betweenness max abs diff": float(
+            np.abs(column("betweenness") - metrics.betweenness).max()
+        ),
         "PageRank Spearman": stats.spearmanr(column("pagerank"), metrics.pagerank)[0],
         "PageRank max abs diff": float(np.abs(column("pagerank") - metrics.pagerank).max()),
-        "constraint max abs diff": float(np.nanmax(np.abs(column("constraint")
-                                                          - metrics.constraint))),
-        "effective size max abs diff vs NetworkX all-nodes path":
-            float(np.nanmax(np.abs(column("effective_size") - metrics.effective_size))),
-        "effective size max abs diff vs NetworkX documented definition (sample)":
-            _sample_diff(report, reference["effective_size_documented"]),
+        "constraint max abs diff": float(
+            np.nanmax(np.abs(column("constraint") - metrics.constraint))
+        ),
+        "effective size max abs diff vs NetworkX all-nodes path": float(
+            np.nanmax(np.abs(column("effective_size") - metrics.effective_size))
+        ),
+        "effective size max abs diff vs NetworkX documented definition (sample)": _sample_diff(
+            report, reference["effective_size_documented"]
+        ),
     }
 
 
 def _sample_diff(report: NetworkReport, documented: object) -> float:
     assert isinstance(documented, dict)
     index = {person: i for i, person in enumerate(report.chart.ids)}
-    return float(np.nanmax([abs(value - report.metrics.effective_size[index[person]])
-                            for person, value in documented.items()]))
+    return float(
+        np.nanmax(
+            [
+                abs(value - report.metrics.effective_size[index[person]])
+                for person, value in documented.items()
+            ]
+        )
+    )
 
 
 def real_benchmark() -> None:
@@ -146,8 +163,10 @@ def real_benchmark() -> None:
     runs = [networkx_metrics(chart, frame) for _ in range(REPEATS)]
     reference, theirs = runs[0][0], min(seconds for _, seconds in runs)
     print(f"email-eu-core: {chart.size} people, {len(report.ties.u)} ties")
-    print(f"  sixfold.network full analysis: {ours:.3f} s "
-          f"({', '.join(f'{k} {v:.3f}' for k, v in report.seconds.items())})")
+    print(
+        f"  sixfold.network full analysis: {ours:.3f} s "
+        f"({', '.join(f'{k} {v:.3f}' for k, v in report.seconds.items())})"
+    )
     print(f"  NetworkX same metrics:         {theirs:.3f} s  → {theirs / ours:.1f}× faster")
     for name, value in compare(report, reference).items():
         print(f"  {name}: {value:.6g}")
@@ -157,28 +176,41 @@ def synthetic_benchmark(scale: float) -> None:
     people, interactions = int(100_000 * scale), int(10_000_000 * scale)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        chart, frame = generate_organisation(SyntheticSpec(people=people,
-                                                           interactions=interactions))
+        chart, frame = generate_organisation(
+            SyntheticSpec(people=people, interactions=interactions)
+        )
         write_people_csv(chart, root / "people.csv")
         write_interactions_csv(frame, root / "interactions.csv")
         del chart, frame
         size = (root / "interactions.csv").stat().st_size
-        command = [sys.executable, "-c", "import sys; from sixfold.network.cli import "
-                   "network_app; network_app(sys.argv[1:])", "analyze", "--people",
-                   str(root / "people.csv"), "--interactions", str(root / "interactions.csv"),
-                   "--out", str(root / "out")]
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from sixfold.network.cli import network_app; network_app(sys.argv[1:])",
+            "analyze",
+            "--people",
+            str(root / "people.csv"),
+            "--interactions",
+            str(root / "interactions.csv"),
+            "--out",
+            str(root / "out"),
+        ]
         started = time.perf_counter()
         subprocess.run(command, check=True)
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
-        print(f"synthetic: {people} people, {interactions} interactions "
-              f"({size / 1e6:.0f} MB CSV): {seconds:.1f} s wall, peak RSS {peak:.2f} GiB")
+        print(
+            f"synthetic: {people} people, {interactions} interactions "
+            f"({size / 1e6:.0f} MB CSV): {seconds:.1f} s wall, peak RSS {peak:.2f} GiB"
+        )
         report = json.loads((root / "out" / "report.json").read_text())
         organisation = report["organisation"]
-        print(f"  ties {organisation['ties']}, betweenness {organisation['betweenness']}, "
-              f"communities at resolution {organisation['communities']['resolution']} "
-              f"(ARI {organisation['communities']['ari']}), "
-              f"{len(report['timeline'])} windows")
+        print(
+            f"  ties {organisation['ties']}, betweenness {organisation['betweenness']}, "
+            f"communities at resolution {organisation['communities']['resolution']} "
+            f"(ARI {organisation['communities']['ari']}), "
+            f"{len(report['timeline'])} windows"
+        )
         print(f"  seconds per step: {report['meta']['seconds']}")
 
 

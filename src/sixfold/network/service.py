@@ -23,6 +23,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.errors import Forbidden, NotFound, ValidationFailed
 from sixfold.network import presenting
 from sixfold.network.pipeline import (
+    ANALYSIS_STEPS,
     MAX_UPLOAD_BYTES,
     SOURCE_KINDS,
     AnalysisSettings,
@@ -68,7 +69,14 @@ def queue_analysis(
     _require_whole_organisation(grants)
     uploads = [upload for upload in uploads if upload.filename or upload.content]
     _check_uploads(uploads)
-    analysis = _create(session, organisation, settings=settings, title=title, actor=actor)
+    analysis = _create(
+        session,
+        organisation,
+        settings=settings,
+        title=title,
+        actor=actor,
+        progress_total=len(uploads) + 1 + ANALYSIS_STEPS,
+    )
     for upload in uploads:
         session.add(
             NetworkSource(

@@ -32,20 +32,20 @@ class NavItem:
 # Only areas that work are listed; each capability adds its entry when it lands.
 NAVIGATION = (
     NavItem("Overview", "/", None),
-    NavItem("People", "/people", Permission.VIEW_DIRECTORY),
-    NavItem("Teams", "/teams", Permission.VIEW_DIRECTORY),
-    NavItem("Roles", "/roles", Permission.VIEW_ROLES),
-    NavItem("Import", "/imports", Permission.IMPORT_ORG_CHART),
-    NavItem("Audit log", "/audit", Permission.VIEW_AUDIT),
-    NavItem("Compose", "/posts/new", Permission.DRAFT_POSTS),
+    NavItem("Stream", "/stream", None),
+    # "New post" lives on the Posts page: one entry for writing and finding posts.
     NavItem("Posts", "/posts", Permission.DRAFT_POSTS),
     NavItem("Review", "/review", Permission.REVIEW_POSTS),
-    NavItem("Stream", "/stream", None),
     NavItem("Calendar", "/calendar", Permission.DRAFT_POSTS),
-    NavItem("Channels", "/channels", Permission.MANAGE_SETTINGS),
-    NavItem("Pause", "/publishing/pause", Permission.PAUSE_PUBLISHING),
-    NavItem("Guardrails", "/settings/risk", Permission.MANAGE_GUARDRAILS),
+    NavItem("People", "/people", Permission.VIEW_DIRECTORY),
+    NavItem("Teams", "/teams", Permission.VIEW_DIRECTORY),
     NavItem("Network", "/network", Permission.VIEW_NETWORK),
+    NavItem("Roles", "/roles", Permission.VIEW_ROLES),
+    NavItem("Import", "/imports", Permission.IMPORT_ORG_CHART),
+    NavItem("Channels", "/channels", Permission.MANAGE_SETTINGS),
+    NavItem("Guardrails", "/settings/risk", Permission.MANAGE_GUARDRAILS),
+    NavItem("Pause", "/publishing/pause", Permission.PAUSE_PUBLISHING),
+    NavItem("Audit log", "/audit", Permission.VIEW_AUDIT),
 )
 
 
