@@ -377,3 +377,21 @@ def test_decisions_are_in_the_audit_log(db: Session, newsroom: Newsroom) -> None
     ).one()
     assert overridden.details["reason"] == "Test."
     assert overridden.details["findings"]
+
+
+def test_a_decision_on_a_version_the_reviewer_did_not_read_is_refused(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db)
+    submit(db, post)
+    read = post.version
+    edit(db, post, "A different text, saved while the mentor was reading.")
+    with pytest.raises(Conflict, match="changed while you were reading"):
+        review.approve(db, post, newsroom.mentor, actor=actor(newsroom.mentor), version=read)
+    with pytest.raises(Conflict, match="changed while you were reading"):
+        review.reject(
+            db, post, newsroom.mentor, comment="No", actor=actor(newsroom.mentor), version=read
+        )
+    assert post.status == PostStatus.IN_REVIEW
+    review.approve(db, post, newsroom.mentor, actor=actor(newsroom.mentor), version=post.version)
+    assert post.status == PostStatus.SCHEDULED

@@ -166,6 +166,7 @@ def approve_post(
         comment=body.comment if body else "",
         actor=principal.actor(client_ip(request)),
         base_url=settings_of(request).base_url,
+        version=body.version if body else None,
     )
     db.commit()
     return post_out(db, post)
@@ -184,6 +185,7 @@ def reject_post(
         comment=body.comment,
         actor=principal.actor(client_ip(request)),
         base_url=settings_of(request).base_url,
+        version=body.version,
     )
     db.commit()
     return post_out(db, post)

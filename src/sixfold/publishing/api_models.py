@@ -160,10 +160,16 @@ class ResumeOut(BaseModel):
 
 class ApproveIn(BaseModel):
     comment: str = Field(default="", max_length=review.COMMENT_MAX_CHARS)
+    version: int | None = Field(
+        default=None, description="The version you read; a newer one answers 409."
+    )
 
 
 class RejectIn(BaseModel):
     comment: str = Field(max_length=review.COMMENT_MAX_CHARS, description="What to change.")
+    version: int | None = Field(
+        default=None, description="The version you read; a newer one answers 409."
+    )
 
 
 class OverrideIn(BaseModel):

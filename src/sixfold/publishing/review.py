@@ -254,8 +254,10 @@ def approve(
     comment: str = "",
     actor: audit.Actor,
     base_url: str = "",
+    version: int | None = None,
 ) -> str:
-    step = _decidable_step(session, post, reviewer)
+    """Approve the current version; `version`, when given, is the one the reviewer read."""
+    step = _decidable_step(session, post, reviewer, version)
     if drafts.is_blocked(post):
         # An edit made while in review (a new publishing time can meet a sensitive event)
         # may turn the verdict into a block: approving it would skip the leader's override.
@@ -300,8 +302,9 @@ def reject(
     comment: str,
     actor: audit.Actor,
     base_url: str = "",
+    version: int | None = None,
 ) -> None:
-    step = _decidable_step(session, post, reviewer)
+    step = _decidable_step(session, post, reviewer, version)
     text = _comment(comment, required=True)
     session.add(
         Review(
@@ -394,7 +397,16 @@ def override_block(
     )
 
 
-def _decidable_step(session: Session, post: Post, reviewer: Person) -> Step:
+def _decidable_step(
+    session: Session, post: Post, reviewer: Person, version: int | None = None
+) -> Step:
+    # Locked, so an edit saved at the same moment cannot slip between reading and deciding.
+    session.refresh(post, with_for_update=True)
+    if version is not None and version != post.version:
+        raise Conflict(
+            f"The post changed while you were reading it (it is now version {post.version}). "
+            "Read it again before you decide."
+        )
     if post.status != PostStatus.IN_REVIEW:
         raise Conflict(f"This post is {post.status.replace('_', ' ')}, not in review.")
     if reviewer.id == post.author_id:
