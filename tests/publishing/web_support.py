@@ -13,13 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from sixfold.auth import service as auth_service
 from sixfold.config import Settings
 from sixfold.org.models import Person
-from sixfold.web.access import CSRF_COOKIE, SESSION_COOKIE, session_signer
 from sixfold.web.app import create_app
 from tests import factories
 from tests.publishing.conftest import Newsroom
+from tests.web.conftest import sign_in_directly
 
 CSRF = "csrf-test-token"
 
@@ -34,16 +33,7 @@ class Site:
 
     def as_(self, person: Person | None) -> Site:
         """Sign this browser in as `person` (None: signed out)."""
-        self.client.cookies.clear()
-        self.client.cookies.set(CSRF_COOKIE, CSRF)
-        if person is not None:
-            web_session = auth_service.start_session(
-                self.db, person, settings=self.settings, ip_address="127.0.0.1", user_agent="t"
-            )
-            self.db.commit()
-            self.client.cookies.set(
-                SESSION_COOKIE, session_signer(self.settings).dumps(web_session.id)
-            )
+        sign_in_directly(self.client, self.db, self.settings, person, csrf=CSRF)
         return self
 
     def form(self, url: str, data: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:

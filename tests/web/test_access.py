@@ -21,8 +21,9 @@ from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role, permissions_for
 from sixfold.config import Settings
 from sixfold.org import imports
-from sixfold.web.access import SESSION_COOKIE, Require, session_signer
+from sixfold.web.access import Require
 from tests import factories
+from tests.web.conftest import sign_in_directly
 
 # The framework's own documentation routes: public by design, no data in them.
 NO_RULE_NEEDED = {"/openapi.json", "/api/docs", "/docs/oauth2-redirect"}
@@ -229,15 +230,7 @@ def _url(route: APIRoute, ids: dict[str, int]) -> str:
 
 
 def _sign_in_as(client: TestClient, db: Session, settings: Settings, person: Any) -> None:
-    """A fresh session for each request: some routes (sign out) end the one they run in."""
-    client.cookies.clear()
-    client.cookies.set("sixfold_csrf", "csrf-test-token")
-    if person is not None:
-        web_session = auth_service.start_session(
-            db, person, settings=settings, ip_address="127.0.0.1", user_agent="tests"
-        )
-        db.commit()
-        client.cookies.set(SESSION_COOKIE, session_signer(settings).dumps(web_session.id))
+    sign_in_directly(client, db, settings, person, csrf="csrf-test-token")
 
 
 def _call(client: TestClient, route: APIRoute, url: str) -> httpx.Response:

@@ -125,6 +125,7 @@ def save_draft(
     assert organisation is not None
     _check_input(session, organisation, data)
     # Lock the row so two saves from the same version cannot both pass the check.
+    session.flush()
     session.refresh(post, with_for_update=True)
     if base_version != post.version:
         last = session.get(Person, post.updated_by_id) if post.updated_by_id else None

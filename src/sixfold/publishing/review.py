@@ -401,6 +401,8 @@ def _decidable_step(
     session: Session, post: Post, reviewer: Person, version: int | None = None
 ) -> Step:
     # Locked, so an edit saved at the same moment cannot slip between reading and deciding.
+    # Flushed first: a refresh would otherwise drop this session's own unsaved changes.
+    session.flush()
     session.refresh(post, with_for_update=True)
     if version is not None and version != post.version:
         raise Conflict(
