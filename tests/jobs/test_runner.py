@@ -94,6 +94,20 @@ def test_not_before_delays_the_first_attempt(
     assert runner.run_single_cycle() == 1
 
 
+def test_an_idle_worker_rests_until_the_next_row_falls_due(
+    factory: sessionmaker[Session], clock: FakeClock, make_runner: MakeRunner
+) -> None:
+    runner = make_runner(idle_seconds=1.0)
+    assert runner.rest_seconds() == 1.0  # nothing at all: the full rest
+    with factory.begin() as session:
+        Delivery.create(session, now=clock(), not_before=clock() + timedelta(seconds=0.25))
+        Delivery.create(session, now=clock(), not_before=clock() + timedelta(minutes=5))
+    assert runner.rest_seconds() == pytest.approx(0.25)
+    clock.advance(0.3)
+    # Due already (a cycle just missed it): a short pause, not a busy loop.
+    assert runner.rest_seconds() == pytest.approx(0.01)
+
+
 def test_none_keeps_the_state_and_tries_again_later(
     factory: sessionmaker[Session], clock: FakeClock, make_runner: MakeRunner
 ) -> None:

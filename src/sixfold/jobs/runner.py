@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, inspect, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sixfold.db import transaction, utcnow
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 # Enough of a traceback to diagnose a failure without letting one row grow without bound.
 LAST_ERROR_MAX_CHARS = 4000
+# The shortest rest between cycles: a row due "now" that a cycle just missed is not worth
+# a busy loop.
+MIN_REST_SECONDS = 0.01
 
 Model = type[StateMachineMixin]
 
@@ -142,12 +145,37 @@ class Runner:
         while not stop.is_set():
             try:
                 handled = self._cycle(stop)
+                rest = self.rest_seconds() if handled == 0 else 0.0
             except Exception:
                 # A database outage must not end the worker; leases make the retry safe.
                 logger.exception("job runner cycle failed")
-                handled = 0
+                handled, rest = 0, self.idle_seconds
             if handled == 0:
-                stop.wait(self.idle_seconds)
+                stop.wait(rest)
+
+    def rest_seconds(self) -> float:
+        """How long to rest when nothing is due: until the next row falls due, at most
+        `idle_seconds` (rows added meanwhile are found by the next cycle).
+
+        Waking at the due time rather than on the next fixed tick is what makes a post
+        scheduled for 09:00:00 go out at 09:00:00, not up to `idle_seconds` later.
+        """
+        now = self.clock()
+        soonest: datetime | None = None
+        with self.session_factory() as session:
+            for model in self.models:
+                when = session.scalar(
+                    select(func.min(model.next_attempt_at)).where(
+                        model.state.in_(model.state_graph.automatic_states()),
+                        or_(model.locked_until.is_(None), model.locked_until < now),
+                    )
+                )
+                if when is not None and (soonest is None or when < soonest):
+                    soonest = when
+        if soonest is None:
+            return self.idle_seconds
+        wait = (soonest - now).total_seconds()
+        return min(self.idle_seconds, max(MIN_REST_SECONDS, wait))
 
     def run_single_cycle(self) -> int:
         """Claim due rows of every model, run one handler on each; return how many ran."""
