@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
@@ -210,7 +210,7 @@ def _record_version(session: Session, post: Post, editor: Person, *, reason: str
         and head is not None
         and head.reason == "autosave"
         and head.editor_id == editor.id
-        and now - _aware(head.created_at) < AUTOSAVE_FOLD
+        and now - head.created_at < AUTOSAVE_FOLD
     ):
         head.number, head.updated_at = post.version, now
         head.text, head.targets, head.media = (
@@ -231,9 +231,6 @@ def _record_version(session: Session, post: Post, editor: Person, *, reason: str
         )
     )
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def versions(session: Session, post: Post) -> list[PostVersion]:

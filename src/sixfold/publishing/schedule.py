@@ -66,7 +66,7 @@ def _due_time(session: Session, post: Post, channel: Channel, now: datetime) -> 
         return next_queue_slot(session, channel, after=now)
     if post.publish_mode == PublishMode.AT and post.publish_at is not None:
         # A time that passed while the post waited for review means "as soon as approved".
-        return max(_aware(post.publish_at), now)
+        return max(post.publish_at, now)
     return now
 
 
@@ -76,16 +76,15 @@ def next_queue_slot(session: Session, channel: Channel, *, after: datetime) -> d
         raise ValidationFailed(
             f"{channel.name} has no queue slots: choose a time, or add slots to the channel."
         )
-    taken = {
-        _aware(d)
-        for d in session.scalars(
+    taken = set(
+        session.scalars(
             select(Publication.due_at).where(
                 Publication.channel_id == channel.id,
                 Publication.state != "cancelled",
                 Publication.due_at > after,
             )
         )
-    }
+    )
     zone = ZoneInfo(channel.timezone)
     local = after.astimezone(zone)
     for day_offset in range(QUEUE_HORIZON_WEEKS * 7):
@@ -102,9 +101,6 @@ def next_queue_slot(session: Session, channel: Channel, *, after: datetime) -> d
         f"{channel.name}'s queue is full for the next {QUEUE_HORIZON_WEEKS} weeks."
     )
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def publications_of(session: Session, post: Post) -> list[Publication]:
