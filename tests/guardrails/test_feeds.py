@@ -13,12 +13,12 @@ from sixfold.guardrails.feeds import (
     MAX_ENTRIES,
     FeedEntry,
     FeedRefused,
-    is_public_address,
     parse_feed,
     store_suggestions,
 )
 from sixfold.guardrails.models import EventSuggestion
 from sixfold.guardrails.suggest import plain_text, suggestion_for
+from sixfold.outbound import is_public_address
 from tests.guardrails.conftest import Guardians, feed
 
 BASE = "https://gazette.example/feed.xml"

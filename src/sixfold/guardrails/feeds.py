@@ -12,16 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import ipaddress
-import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser  # type: ignore[import-untyped]  # the package ships no type hints
-import httpcore
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +29,7 @@ from sixfold.db import utcnow
 from sixfold.guardrails.forms import web_url_problem
 from sixfold.guardrails.models import EventSuggestion
 from sixfold.guardrails.suggest import plain_text, suggestion_for
+from sixfold.outbound import AddressRefused, public_only_client
 
 if TYPE_CHECKING:
     from sixfold.guardrails.models import FeedFetchJob
@@ -55,9 +53,6 @@ _ENTITY_NEEDLES = frozenset(
 )
 
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
 class FeedError(Exception):
     """The feed could not be read; the message is shown to people as it is."""
 
@@ -70,63 +65,6 @@ class FeedUnavailable(FeedError):
     """The server did not answer well this time (a timeout, an error page); worth a retry."""
 
 
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is on the public internet (not loopback, private, link-local…)."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv6 forms that carry an IPv4 address are judged by the address they carry.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            ip = embedded
-    return ip.is_global and not ip.is_multicast
-
-
-class _PublicOnlyBackend(httpcore.SyncBackend):
-    """Checks the address every connection goes to, after DNS resolution.
-
-    Checking a name before the request is not enough: it may resolve differently a moment
-    later (DNS rebinding), and a redirect may lead elsewhere. Connecting only to an address
-    just checked closes both gaps.
-    """
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self.allow_private = allow_private
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as error:
-            raise FeedUnavailable(f"The name {host} could not be looked up.") from error
-        addresses = [str(info[4][0]) for info in found]
-        allowed = [a for a in addresses if self.allow_private or is_public_address(a)]
-        if not allowed:
-            raise FeedRefused(
-                f"{host} is a private or local address; only feeds on the public internet "
-                "can be read."
-            )
-        return super().connect_tcp(allowed[0], port, timeout, local_address, socket_options)
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, *, allow_private: bool) -> None:
-        super().__init__(retries=0)
-        # httpx has no setting for the network backend, so the pool it built is replaced by
-        # one whose connections go through the address check.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            network_backend=_PublicOnlyBackend(allow_private=allow_private),
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class FetchedFeed:
     url: str
@@ -137,15 +75,13 @@ class FetchedFeed:
 def fetch_feed(url: str, *, allow_private: bool = False) -> FetchedFeed:
     """The feed's bytes (at most MAX_FEED_BYTES), following at most MAX_REDIRECTS redirects."""
     deadline = time.monotonic() + TIMEOUT_SECONDS
-    client = httpx.Client(
-        transport=_GuardedTransport(allow_private=allow_private),
+    client = public_only_client(
+        allow_private=allow_private,
         timeout=TIMEOUT_SECONDS,
         headers={
             "User-Agent": USER_AGENT,
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
         },
-        trust_env=False,
-        follow_redirects=False,
     )
     with client:
         for _ in range(MAX_REDIRECTS + 1):
@@ -156,6 +92,11 @@ def fetch_feed(url: str, *, allow_private: bool = False) -> FetchedFeed:
                         content = _read_capped(response, deadline)
                         return FetchedFeed(url, content, response.headers.get("content-type", ""))
                     url = urljoin(url, response.headers.get("location", ""))
+            except AddressRefused as refused:
+                raise FeedRefused(
+                    f"{refused.host} is a private or local address; only feeds on the public "
+                    "internet can be read."
+                ) from refused
             except httpx.TimeoutException as error:
                 raise FeedUnavailable(
                     f"The feed server did not answer within {TIMEOUT_SECONDS:.0f} seconds."

@@ -232,7 +232,6 @@ def _record_version(session: Session, post: Post, editor: Person, *, reason: str
     )
 
 
-
 def versions(session: Session, post: Post) -> list[PostVersion]:
     return list(
         session.scalars(

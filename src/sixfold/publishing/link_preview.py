@@ -3,11 +3,12 @@
 The composer shows a card for the first link in a post, so the server fetches a URL a person
 typed. That is the classic way to probe the inside of a network (SSRF), hence: only http and
 https; the host is resolved and EVERY address it resolves to is checked before each request,
-including each redirect hop (at most three); the address actually connected to is checked
-again before the body is read, which defeats a name that resolves differently the second time;
-no proxy from the environment; 3 seconds in all; at most 512 KiB read. Private, loopback,
-link-local and other non-public addresses are refused unless the installation allows them
-(`SIXFOLD_LINK_PREVIEW_ALLOW_PRIVATE`, for an intranet or a test server).
+including each redirect hop (at most three), for a clear message; the connection itself goes
+through `sixfold.outbound`, which checks the address it really connects to (a name that
+resolves differently the second time is caught there); no proxy from the environment; 3 seconds
+in all; at most 512 KiB read. Private, loopback, link-local and other non-public addresses
+are refused unless the installation allows them (`SIXFOLD_LINK_PREVIEW_ALLOW_PRIVATE`, for an
+intranet or a test server).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from html.parser import HTMLParser
 import httpx
 
 from sixfold.errors import DomainError, ValidationFailed
+from sixfold.outbound import AddressRefused, is_public_address, public_only_client
 
 MAX_BYTES = 512 * 1024
 TIMEOUT_SECONDS = 3.0
@@ -105,19 +107,20 @@ def fetch_preview(url: str, *, allow_private: bool) -> LinkPreview:
     deadline = time.monotonic() + TIMEOUT_SECONDS
     target = checked_url(url, allow_private=allow_private)
     try:
-        with httpx.Client(
+        with public_only_client(
+            allow_private=allow_private,
             timeout=TIMEOUT_SECONDS,
-            follow_redirects=False,
-            trust_env=False,
             headers={"User-Agent": USER_AGENT, "Accept": ", ".join(HTML_TYPES)},
         ) as client:
             for _hop in range(MAX_REDIRECTS + 1):
                 with client.stream("GET", target) as response:
-                    _check_peer(response, allow_private=allow_private)
                     if not response.is_redirect:
                         return _read_page(response, deadline)
                     target = _next_hop(response, allow_private=allow_private)
                 _check_deadline(deadline)
+    except AddressRefused:
+        # The name resolved anew, to an inside address, between the check and the connection.
+        raise PreviewRefused("The link leads to a private or local address.") from None
     except httpx.TimeoutException:
         raise PreviewUnavailable(
             f"The page did not answer within {TIMEOUT_SECONDS:g} seconds."
@@ -143,7 +146,7 @@ def checked_url(url: str, *, allow_private: bool) -> httpx.URL:
         raise PreviewRefused("Links with a user name or password are not previewed.")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     for address in _resolve(parsed.host, port):
-        if not allow_private and not is_public(address):
+        if not allow_private and not is_public_address(address):
             raise PreviewRefused(
                 f"{parsed.host} is a private or local address; links inside the network are "
                 "not previewed."
@@ -158,24 +161,6 @@ def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv
         raise PreviewUnavailable(f"{host} could not be found.") from None
     # A scoped IPv6 address ("fe80::1%eth0") carries its interface after the percent sign.
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-
-
-def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Reachable on the public internet: not private, loopback, link-local (cloud metadata
-    at 169.254.169.254), shared, reserved, unspecified or multicast."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def _check_peer(response: httpx.Response, *, allow_private: bool) -> None:
-    """The address the connection really went to; the name may have resolved anew."""
-    if allow_private:
-        return
-    stream = response.extensions.get("network_stream")
-    peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if peer and not is_public(ipaddress.ip_address(str(peer[0]).split("%", 1)[0])):
-        raise PreviewRefused("The link leads to a private or local address.")
 
 
 def _next_hop(response: httpx.Response, *, allow_private: bool) -> httpx.URL:

@@ -102,7 +102,6 @@ def next_queue_slot(session: Session, channel: Channel, *, after: datetime) -> d
     )
 
 
-
 def publications_of(session: Session, post: Post) -> list[Publication]:
     return list(
         session.scalars(
