@@ -103,31 +103,26 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         current_path=request.url.path,
         csrf_token=csrf_token(request),
         oidc_label=request.app.state.settings.oidc_label,
-        unread_notifications=_unread_notifications(request, principal),
-        active_pauses=_active_pauses(request, principal),
+        **_header_state(request, principal),
         can_resume_pause=principal is not None
         and principal.grants.has_anywhere(Permission.PAUSE_PUBLISHING),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def _unread_notifications(request: Request, principal: Principal | None) -> int:
-    """The count in the header, read in a session of its own: `render` has none."""
+def _header_state(request: Request, principal: Principal | None) -> dict[str, Any]:
+    """What the header shows on every page: unread notifications and the crisis-pause
+    banner, read in one session of its own (`render` is given none)."""
     if principal is None:
-        return 0
-    with request.app.state.session_factory() as session:
-        return notification_service.unread_count(session, principal.person)
-
-
-def _active_pauses(request: Request, principal: Principal | None) -> list[dict[str, str]]:
-    """The crisis pauses in force, for the banner on every page, in a session of its own."""
-    if principal is None:
-        return []
+        return {"unread_notifications": 0, "active_pauses": []}
     # Imported here because the pause pages import this module.
     from sixfold.publishing.views_pause import pause_notices
 
     with request.app.state.session_factory() as session:
-        return pause_notices(session, principal.person.organisation_id)
+        return {
+            "unread_notifications": notification_service.unread_count(session, principal.person),
+            "active_pauses": pause_notices(session, principal.person.organisation_id),
+        }
 
 
 def query_without_page(request: Request) -> str:
