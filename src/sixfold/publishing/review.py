@@ -375,8 +375,18 @@ def edit_in_review(
 
 
 def override_block(
-    session: Session, post: Post, leader: Person, *, reason: str, actor: audit.Actor
+    session: Session,
+    post: Post,
+    leader: Person,
+    *,
+    reason: str,
+    actor: audit.Actor,
+    version: int | None = None,
 ) -> None:
+    """Let the blocked version the leader read go to review; `version` is the one read."""
+    session.flush()
+    session.refresh(post, with_for_update=True)
+    _check_read_version(post, version)
     if post.risk_verdict != "block":
         raise Conflict("The risk check does not block this post; there is nothing to override.")
     post.override_reason = _comment(reason, required=True)
@@ -404,11 +414,7 @@ def _decidable_step(
     # Flushed first: a refresh would otherwise drop this session's own unsaved changes.
     session.flush()
     session.refresh(post, with_for_update=True)
-    if version is not None and version != post.version:
-        raise Conflict(
-            f"The post changed while you were reading it (it is now version {post.version}). "
-            "Read it again before you decide."
-        )
+    _check_read_version(post, version)
     if post.status != PostStatus.IN_REVIEW:
         raise Conflict(f"This post is {post.status.replace('_', ' ')}, not in review.")
     if reviewer.id == post.author_id:
@@ -424,6 +430,15 @@ def _decidable_step(
     if already:
         raise Conflict("You have already approved this version.")
     return step
+
+
+def _check_read_version(post: Post, version: int | None) -> None:
+    """A decision is about the version the person read; a newer one must be read first."""
+    if version is not None and version != post.version:
+        raise Conflict(
+            f"The post changed while you were reading it (it is now version {post.version}). "
+            "Read it again before you decide."
+        )
 
 
 def _comment(text: str, *, required: bool) -> str:

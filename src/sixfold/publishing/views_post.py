@@ -151,13 +151,9 @@ def _act(
     return RedirectResponse(f"/posts/{post.id}?done={done}", status_code=303)
 
 
-def _same_version(post: Post, version: str) -> None:
-    """A decision is about the version the reviewer read; a newer one must be read first."""
-    if version and version != str(post.version):
-        raise Conflict(
-            f"The post changed while you were reading it (now version {post.version}). "
-            "Read it again before deciding."
-        )
+def _read_version(version: str) -> int | None:
+    """The version the reviewer's page showed (the review service refuses a newer one)."""
+    return int(version) if version.isdigit() else None
 
 
 @router.post("/posts/{post_id}/submit", include_in_schema=False)
@@ -189,7 +185,6 @@ def approve_post(
     post = access.visible_post(db, principal, post_id)
 
     def approve() -> str:
-        _same_version(post, version)
         review.approve(
             db,
             post,
@@ -197,6 +192,7 @@ def approve_post(
             comment=comment,
             actor=principal.actor(client_ip(request)),
             base_url=settings_of(request).base_url,
+            version=_read_version(version),
         )
         return "approved"
 
@@ -215,7 +211,6 @@ def reject_post(
     post = access.visible_post(db, principal, post_id)
 
     def reject() -> str:
-        _same_version(post, version)
         review.reject(
             db,
             post,
@@ -223,6 +218,7 @@ def reject_post(
             comment=comment,
             actor=principal.actor(client_ip(request)),
             base_url=settings_of(request).base_url,
+            version=_read_version(version),
         )
         return "rejected"
 
@@ -242,9 +238,13 @@ def override_post(
     access.require(access.may_override(db, principal, post))
 
     def override() -> str:
-        _same_version(post, version)
         review.override_block(
-            db, post, principal.person, reason=reason, actor=principal.actor(client_ip(request))
+            db,
+            post,
+            principal.person,
+            reason=reason,
+            actor=principal.actor(client_ip(request)),
+            version=_read_version(version),
         )
         return "overridden"
 
