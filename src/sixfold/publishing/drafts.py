@@ -24,6 +24,7 @@ from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
 from sixfold.org.models import Organisation, Person
+from sixfold.publishing import post_audit
 from sixfold.publishing.models import (
     Media,
     Post,
@@ -100,9 +101,7 @@ def create_draft(
     session.flush()
     _record_version(session, post, author, reason="save")
     refresh_verdict(session, post)
-    audit.record(
-        session, actor, "post.created", target_type="post", target_id=post.id, target=post.text[:80]
-    )
+    post_audit.record(session, actor, "post.created", post_id=post.id, text=post.text)
     return post
 
 

@@ -41,6 +41,7 @@ from sixfold.channels.base import (
 from sixfold.channels.models import Channel
 from sixfold.db import Base, UTCDateTime, utcnow
 from sixfold.jobs import Job, Retry, State, StateGraph, StateMachineMixin
+from sixfold.publishing import post_audit
 from sixfold.publishing.models import Post, PostStatus
 
 # How long after an unanswered call the post may take to appear on the account before
@@ -225,19 +226,16 @@ class Publication(StateMachineMixin, Base):
         post = session.get(Post, self.post_id, with_for_update=True)
         if post is not None and _all_confirmed(session, self.post_id):
             post.status = PostStatus.PUBLISHED
-        audit.record(
+        post_audit.record(
             session,
             audit.SYSTEM,
             "post.published",
-            target_type="post",
-            target_id=self.post_id,
-            target=self.text[:80],
-            details={
-                "channel_id": self.channel_id,
-                "remote_id": remote.remote_id,
-                "url": remote.url,
-                "publication_id": self.id,
-            },
+            post_id=self.post_id,
+            text=self.text,
+            channel_id=self.channel_id,
+            remote_id=remote.remote_id,
+            url=remote.url,
+            publication_id=self.id,
         )
         return "confirmed"
 

@@ -24,7 +24,7 @@ from sixfold.db import utcnow
 from sixfold.errors import Conflict, Forbidden, ValidationFailed
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation, Person
-from sixfold.publishing import drafts, notify
+from sixfold.publishing import drafts, notify, post_audit
 from sixfold.publishing.models import (
     Post,
     PostStatus,
@@ -199,18 +199,15 @@ def submit(session: Session, post: Post, *, actor: audit.Actor, base_url: str = 
         )
     post.submitted_at = utcnow()
     need = review_need(session, post)
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.submitted",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={
-            "version": post.version,
-            "verdict": post.risk_verdict,
-            "review": list(need.reasons),
-        },
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        verdict=post.risk_verdict,
+        review=list(need.reasons),
     )
     if need.needed:
         post.status = PostStatus.IN_REVIEW
@@ -276,14 +273,15 @@ def approve(
         )
     )
     session.flush()
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.approved",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={"version": post.version, "step": step.name, "comment": comment[:500]},
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        step=step.name,
+        comment=comment[:500],
     )
     following = current_step(session, post)
     if following is None:
@@ -317,14 +315,15 @@ def reject(
         )
     )
     post.status = PostStatus.CHANGES_REQUESTED
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.rejected",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={"version": post.version, "step": step.name, "comment": text[:500]},
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        step=step.name,
+        comment=text[:500],
     )
     notify.post_rejected(session, post, reviewer, text, base_url=base_url)
 
@@ -359,14 +358,13 @@ def edit_in_review(
             comment="",
         )
     )
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.edited_in_review",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={"version": post.version},
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
     )
     if drafts.is_blocked(post):
         post.status = PostStatus.CHANGES_REQUESTED
@@ -392,18 +390,15 @@ def override_block(
     post.override_reason = _comment(reason, required=True)
     post.override_by_id = leader.id
     post.override_version = post.version
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.block_overridden",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={
-            "version": post.version,
-            "reason": post.override_reason[:1000],
-            "findings": [f["message"] for f in post.risk_findings][:10],
-        },
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        reason=post.override_reason[:1000],
+        findings=[f["message"] for f in post.risk_findings][:10],
     )
 
 

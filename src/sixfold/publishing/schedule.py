@@ -12,6 +12,7 @@ from sixfold import audit
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
+from sixfold.publishing import post_audit
 from sixfold.publishing.models import Post, PostStatus, PublishMode
 from sixfold.publishing.publisher import (
     IN_FLIGHT_STATES,
@@ -46,17 +47,14 @@ def schedule_post(session: Session, post: Post, *, actor: audit.Actor) -> list[P
         rows.append(row)
     post.status = PostStatus.SCHEDULED
     session.flush()
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.scheduled",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={
-            "version": post.version,
-            "channels": {str(r.channel_id): r.due_at.isoformat() for r in rows},
-        },
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        channels={str(r.channel_id): r.due_at.isoformat() for r in rows},
     )
     return rows
 
@@ -127,14 +125,13 @@ def withdraw(session: Session, post: Post, *, actor: audit.Actor, to: PostStatus
             row.transition_to("cancelled")
             cancelled += 1
     post.status = to
-    audit.record(
+    post_audit.record(
         session,
         actor,
         "post.cancelled" if to == PostStatus.CANCELLED else "post.unscheduled",
-        target_type="post",
-        target_id=post.id,
-        target=post.text[:80],
-        details={"publications_cancelled": cancelled},
+        post_id=post.id,
+        text=post.text,
+        publications_cancelled=cancelled,
     )
     return cancelled
 
@@ -184,12 +181,13 @@ def _require_waiting(row: Publication) -> None:
 def _audit_publication(
     session: Session, row: Publication, actor: audit.Actor, action: str, **details: str
 ) -> None:
-    audit.record(
+    post_audit.record(
         session,
         actor,
         action,
-        target_type="post",
-        target_id=row.post_id,
-        target=row.text[:80],
-        details={"publication_id": row.id, "channel_id": row.channel_id, **details},
+        post_id=row.post_id,
+        text=row.text,
+        publication_id=row.id,
+        channel_id=row.channel_id,
+        **details,
     )
