@@ -15,7 +15,7 @@ publishing. Errors are sorted by what publishing must do next:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -41,6 +41,20 @@ class AmbiguousError(ConnectorError):
 
 class CredentialsError(ConnectorError):
     pass
+
+
+class RateLimited(TransientError):
+    """The network's rate limit: nothing more may be sent on this account (or, with
+    `scope="network"`, through this app on any account) until `retry_after` seconds pass.
+    Connectors read the wait from the response headers (Retry-After, x-rate-limit-reset,
+    ratelimit-reset); publishing holds the other posts of the same scope meanwhile, and
+    never those of other accounts."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, scope: str = "account"
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.scope = scope
 
 
 @dataclass(frozen=True)
@@ -135,12 +149,93 @@ class Connector(Protocol):
 @dataclass(frozen=True)
 class ConnectorContext:
     """What a connector is built from: its channel's settings, decrypted credentials and
-    the services of the installation (for the internal stream: the database)."""
+    the services of the installation (for the internal stream: the database).
+
+    `save_credentials` stores credentials the connector renewed (a refreshed OAuth token,
+    a new Bluesky session) at once, in their own transaction, so a rotated refresh token is
+    never lost with a rolled-back publish. Keys left out of the dict keep their stored
+    value, and an empty refresh token never replaces a stored one.
+    """
 
     channel_id: int
     settings: dict[str, Any]
     credentials: dict[str, Any]
     services: dict[str, Any] = field(default_factory=dict)
+    save_credentials: Callable[[dict[str, Any]], None] | None = None
+
+
+# Connecting a channel ----------------------------------------------------------------------
+#
+# A connector class says how a person connects an account on the "Connect a channel" page:
+#
+#   setup_fields: ClassVar[tuple[SetupField, ...]]   what the page asks for
+#   connect_steps: ClassVar[tuple[str, ...]]         numbered steps shown above the form
+#   auth_flow: ClassVar[str]                         "form" or "oauth2"
+#
+# "form" (app passwords, tokens pasted from a developer portal):
+#   @classmethod connect(values: dict[str, str]) -> Connection
+# "oauth2" (the person is sent to the network and comes back with a code):
+#   @classmethod authorize(values, redirect_uri: str, state: str) -> Authorization
+#   @classmethod complete(values, pending: dict, redirect_uri: str, code: str) -> Connection
+#
+# Both raise CredentialsError when the network refuses, and ConnectorError otherwise, with
+# a message for people. Connectors without these (internal, null, file) are set up by the
+# plain channel form.
+
+
+@dataclass(frozen=True)
+class SetupField:
+    """One value the connect page asks for. `secret` values are sealed with the
+    credentials and never shown again; the others become channel settings."""
+
+    name: str
+    label: str
+    help: str = ""
+    secret: bool = False
+    input_type: str = "text"  # text, url or password
+    required: bool = True
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Where to send the person, and what to keep (sealed) until they come back:
+    a PKCE verifier, the client registered on a Mastodon server, ..."""
+
+    url: str
+    pending: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What connecting produced: the account's handle, non-secret channel settings (server
+    URL, account id) and the credentials to seal."""
+
+    handle: str
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """How many publishes may be in flight at once: on one account, and through this
+    installation on the whole network. Connectors may set `concurrency` as a ClassVar."""
+
+    per_account: int = 1
+    per_network: int = 4
+
+
+def concurrency_of(connector: type[Connector] | Connector) -> Concurrency:
+    value = getattr(connector, "concurrency", None)
+    return value if isinstance(value, Concurrency) else Concurrency()
+
+
+def count_characters(connector: type[Connector] | Connector, text: str) -> int:
+    """The length of `text` as the network counts it against `limits.max_chars` (X counts
+    every link as 23, Bluesky counts graphemes); connectors with their own rule define a
+    `count_characters(text)` classmethod, the others count code points."""
+    counter = getattr(connector, "count_characters", None)
+    return int(counter(text)) if callable(counter) else len(text)
 
 
 def authoritative_record(connector: Connector) -> bool:
