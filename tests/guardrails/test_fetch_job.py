@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -108,7 +109,11 @@ def step(
     runner = Runner(session_factory, [FeedFetchJob], services={"settings": settings})
     assert runner.run_single_cycle() == 1
     db.expire_all()
-    return db.scalars(select(FeedFetchJob).order_by(FeedFetchJob.id.desc())).first()  # type: ignore[return-value]
+    # The read that just ran: finished, or waiting to retry; not the next hourly read.
+    ran = select(FeedFetchJob).where(
+        (FeedFetchJob.finished_at.is_not(None)) | (FeedFetchJob.attempts > 0)
+    )
+    return db.scalars(ran.order_by(FeedFetchJob.id.desc())).first()  # type: ignore[return-value]
 
 
 def test_a_feed_is_read_and_tragic_stories_become_suggestions(
@@ -233,3 +238,39 @@ def test_a_feed_that_drips_in_slowly_is_cut_off(
     job = step(db, session_factory)
     assert time.monotonic() - started < 2
     assert "took longer" in (suggestions.fetch_problem(job) or "")
+
+
+def test_the_feed_is_read_again_hourly_and_fetch_now_brings_the_next_read_forward(
+    db: Session, session_factory: sessionmaker[Session], guardians: Guardians, server: str
+) -> None:
+    queue(db, guardians, f"{server}/news.rss")
+    first = step(db, session_factory)
+    assert first.state == "done"
+    upcoming = db.scalars(select(FeedFetchJob).where(FeedFetchJob.id != first.id)).one()
+    assert upcoming.state == "queued"
+    assert upcoming.next_attempt_at is not None
+    assert first.finished_at is not None
+    wait = upcoming.next_attempt_at - first.finished_at
+    assert abs(wait - suggestions.FEED_INTERVAL) < timedelta(seconds=5)
+    # The page keeps showing the read that ran, and when the next one is due.
+    assert suggestions.latest_fetch(db, guardians.org).id == first.id  # type: ignore[union-attr]
+    assert suggestions.next_fetch_at(db, guardians.org) == upcoming.next_attempt_at
+    # Nothing is due now, so a worker does nothing...
+    runner = Runner(session_factory, [FeedFetchJob], services={"settings": LOCAL})
+    assert runner.run_single_cycle() == 0
+    # ...until a person asks for a read now: the same job is brought forward, not a second.
+    assert queue(db, guardians, f"{server}/news.rss").id == upcoming.id
+    again = step(db, session_factory)
+    assert (again.id, again.state) == (upcoming.id, "done")
+
+
+def test_a_read_scheduled_for_an_old_address_reads_nothing(
+    db: Session, session_factory: sessionmaker[Session], guardians: Guardians, server: str
+) -> None:
+    job = queue(db, guardians, f"{server}/news.rss")
+    db.merge(RiskSettings(organisation_id=guardians.org.id, news_feed_url=f"{server}/news.atom"))
+    db.commit()
+    ran = step(db, session_factory)
+    assert (ran.id, ran.state) == (job.id, "failed")
+    assert "changed to" in ran.result["error"]
+    assert db.scalars(select(EventSuggestion)).all() == []

@@ -210,7 +210,13 @@ def test_the_policy_page_lists_categories_and_saves_a_valid_policy(
         ["Project Kestrel", "Summit X2"],
         {"politics": "ok"},
     )
-    assert audit_actions(db)[-1] == "guardrails.policy_changed"
+    # A new feed address is read at once, without anyone pressing "fetch".
+    assert audit_actions(db)[-2:] == [
+        "guardrails.policy_changed",
+        "guardrails.feed_fetch_requested",
+    ]
+    job = db.scalars(select(FeedFetchJob)).one()
+    assert (job.url, job.state) == ("https://news.example/feed.xml", "queued")
     saved = browser.get(response.headers["location"])
     assert '<option value="ok" selected>ok</option>' in saved.text
     assert "The policy was saved" in saved.text

@@ -28,7 +28,9 @@ from sixfold.config import Settings
 from sixfold.db import utcnow
 from sixfold.guardrails.forms import web_url_problem
 from sixfold.guardrails.models import EventSuggestion
+from sixfold.guardrails.service import settings_of
 from sixfold.guardrails.suggest import plain_text, suggestion_for
+from sixfold.guardrails.suggestions import schedule_next_fetch
 from sixfold.outbound import AddressRefused, public_only_client
 
 if TYPE_CHECKING:
@@ -247,6 +249,10 @@ def run_feed_fetch(session: Session, job: FeedFetchJob, *, settings: Settings | 
     A refused feed fails at once with its reason; an unavailable one raises, so the runner
     tries again later with backoff.
     """
+    current = settings_of(session, job.organisation_id).news_feed_url
+    if current != job.url:
+        job.result, job.finished_at = {"error": _address_changed(current)}, utcnow()
+        return "failed"
     allow_private = settings.link_preview_allow_private if settings else False
     try:
         fetched = fetch_feed(job.url, allow_private=allow_private)
@@ -262,4 +268,11 @@ def run_feed_fetch(session: Session, job: FeedFetchJob, *, settings: Settings | 
         "suggestions": created,
     }
     job.finished_at = utcnow()
+    schedule_next_fetch(session, job)
     return "done"
+
+
+def _address_changed(current: str) -> str:
+    if not current:
+        return "The news feed address was removed before this read, so nothing was read."
+    return f"The news feed address changed to {current} before this read; that one is read."

@@ -71,7 +71,12 @@ class EventSuggestion(Base):
 
 class FeedFetchState(StateGraph, initial="queued", failure="failed"):
     # "failed" directly when retrying cannot help (a private address, not a feed).
-    queued = State(to=["done", "failed"], retry=Retry(base_seconds=30, max_attempts=3))
+    # A feed server that is down is tried again, at most an hour apart, until it answers:
+    # the hourly reads go on after an outage without anyone restarting them.
+    queued = State(
+        to=["done", "failed"],
+        retry=Retry(base_seconds=30, max_seconds=3600, max_attempts=None),
+    )
     done = State(terminal=True)
     failed = State(terminal=True)
 

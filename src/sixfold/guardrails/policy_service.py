@@ -22,6 +22,7 @@ from sixfold.guardrails.categories import CATEGORY_NAMES
 from sixfold.guardrails.forms import FormInvalid, diff, lines, list_diff, web_url_problem
 from sixfold.guardrails.models import RiskSettings
 from sixfold.guardrails.service import policy_from, settings_of
+from sixfold.guardrails.suggestions import queue_feed_fetch
 from sixfold.org.models import Organisation
 from sixfold.risk import PolicyError
 
@@ -88,6 +89,9 @@ def save_policy(
             target=organisation.name,
             details={"changes": changes},
         )
+    if "news_feed_url" in changes and row.news_feed_url:
+        # A new feed is read at once, then hourly: no one has to remember to press "fetch".
+        queue_feed_fetch(session, organisation, actor=actor)
     return row
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sixfold import audit
+from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails.models import EventSuggestion, FeedFetchJob
 from sixfold.guardrails.service import settings_of
@@ -22,6 +23,11 @@ from sixfold.org.models import Organisation, Person
 RECENT_HANDLED = 20
 
 
+# News moves in hours: reading the feed hourly keeps suggestions fresh without hammering the
+# publisher's server. A read that fails for a passing reason is retried sooner (see models).
+FEED_INTERVAL = dt.timedelta(hours=1)
+
+
 def queue_feed_fetch(
     session: Session,
     organisation: Organisation,
@@ -29,12 +35,17 @@ def queue_feed_fetch(
     actor: audit.Actor,
     person: Person | None = None,
 ) -> FeedFetchJob:
-    """A job that reads the organisation's feed; one already waiting is returned instead."""
+    """A job that reads the organisation's feed now; one already waiting is returned
+    instead, brought forward if it was the next hourly read."""
     url = settings_of(session, organisation.id).news_feed_url
     if not url:
         raise ValidationFailed("Set the news feed address in the policy first, then fetch it.")
-    waiting = latest_fetch(session, organisation)
-    if waiting is not None and not waiting.is_finished and waiting.url == url:
+    now = utcnow()
+    waiting = _waiting_fetch(session, organisation.id)
+    if waiting is not None and waiting.url == url:
+        if waiting.next_attempt_at is not None and waiting.next_attempt_at > now:
+            waiting.next_attempt_at = now
+            waiting.requested_by_id = person.id if person else waiting.requested_by_id
         return waiting
     job = FeedFetchJob.create(
         session,
@@ -55,13 +66,56 @@ def queue_feed_fetch(
     return job
 
 
+def schedule_next_fetch(session: Session, finished: FeedFetchJob) -> FeedFetchJob | None:
+    """The next hourly read after `finished`, unless the feed is gone or a read waits."""
+    url = settings_of(session, finished.organisation_id).news_feed_url
+    if not url or _waiting_fetch(session, finished.organisation_id, besides=finished):
+        return None
+    return FeedFetchJob.create(
+        session,
+        organisation_id=finished.organisation_id,
+        url=url,
+        result={},
+        not_before=utcnow() + FEED_INTERVAL,
+    )
+
+
+def _waiting_fetch(
+    session: Session, organisation_id: int, *, besides: FeedFetchJob | None = None
+) -> FeedFetchJob | None:
+    query = select(FeedFetchJob).where(
+        FeedFetchJob.organisation_id == organisation_id,
+        FeedFetchJob.state.not_in(["done", "failed"]),
+    )
+    if besides is not None:
+        query = query.where(FeedFetchJob.id != besides.id)
+    return session.scalars(query.order_by(FeedFetchJob.id.desc()).limit(1)).first()
+
+
 def latest_fetch(session: Session, organisation: Organisation) -> FeedFetchJob | None:
+    """The read people want to hear about: the last one run or running, not the next
+    hourly read that has not started."""
     return session.scalars(
         select(FeedFetchJob)
-        .where(FeedFetchJob.organisation_id == organisation.id)
+        .where(
+            FeedFetchJob.organisation_id == organisation.id,
+            or_(
+                FeedFetchJob.next_attempt_at.is_(None),
+                FeedFetchJob.next_attempt_at <= utcnow(),
+                FeedFetchJob.attempts > 0,
+            ),
+        )
         .order_by(FeedFetchJob.id.desc())
         .limit(1)
     ).first()
+
+
+def next_fetch_at(session: Session, organisation: Organisation) -> dt.datetime | None:
+    """When the next hourly read is due, if one is scheduled."""
+    waiting = _waiting_fetch(session, organisation.id)
+    if waiting is None or waiting.next_attempt_at is None:
+        return None
+    return waiting.next_attempt_at if waiting.next_attempt_at > utcnow() else None
 
 
 def open_suggestions(session: Session, organisation: Organisation) -> list[EventSuggestion]:

@@ -254,6 +254,7 @@ def _suggestions_page(
         feed_url=settings_of(db, organisation.id).news_feed_url,
         fetch=fetch,
         fetch_problem=suggestions.fetch_problem(fetch),
+        next_fetch_at=suggestions.next_fetch_at(db, organisation),
         open=suggestions.open_suggestions(db, organisation),
         handled=suggestions.handled_suggestions(db, organisation),
         error=str(error) if error else None,
