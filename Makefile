@@ -14,7 +14,15 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: .stamp-install
+# The local Bluesky PDS the tests start (tools/pds): npm ci when node_modules is missing or the
+# lockfile changed. better-sqlite3 compiles against the headers of the node that runs it.
+PDS_STAMP := tools/pds/node_modules/.stamp-npm
+$(PDS_STAMP): tools/pds/package-lock.json tools/pds/package.json
+	cd tools/pds && npm_config_nodedir="$$(node -p 'require("path").resolve(process.execPath, "../..")')" \
+		npm ci --no-audit --no-fund
+	touch $@
+
+install: .stamp-install $(PDS_STAMP)
 
 ## Start Sixfold on SQLite with the demo organisation at http://127.0.0.1:8000
 run: .stamp-install
@@ -22,7 +30,7 @@ run: .stamp-install
 	$(BIN)/sixfold serve --host 127.0.0.1 --port 8000
 
 ## Run every test: SQLite and PostgreSQL, browser tests in Chromium
-test: .stamp-install
+test: .stamp-install $(PDS_STAMP)
 	$(BIN)/pytest
 
 lint: .stamp-install

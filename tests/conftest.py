@@ -21,6 +21,9 @@ from tests.pgcluster import Cluster, start_cluster
 
 ALL_BACKENDS = ("sqlite", "postgresql")
 
+# The local Bluesky PDS (tests/bluesky): started on first use, stopped when the run ends.
+pytest_plugins = ["tests.bluesky.plugin"]
+
 
 def selected_backends() -> tuple[str, ...]:
     wanted = os.environ.get("SIXFOLD_TEST_BACKENDS")

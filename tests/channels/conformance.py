@@ -200,3 +200,12 @@ def check_mentions_and_metrics_have_the_right_types(subject: Subject) -> None:
     assert all(isinstance(m, Metrics) for m in metrics)
     assert {m.remote_id for m in metrics} <= {remote.remote_id}
     assert all(isinstance(v, int) for m in metrics for v in m.values.values())
+
+
+# Each network's context factory registers itself when imported (E402: after the registry).
+from tests.channels import (  # noqa: E402
+    bluesky_factory,  # noqa: F401
+    linkedin_factory,  # noqa: F401
+    mastodon_factory,  # noqa: F401
+    x_factory,  # noqa: F401
+)

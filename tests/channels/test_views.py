@@ -6,19 +6,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sixfold.audit import AuditEntry
 from sixfold.auth.permissions import Role
 from sixfold.channels import service as channels_service
-from sixfold.channels.base import CredentialsError
+from sixfold.channels.base import (
+    AmbiguousError,
+    ConnectorError,
+    CredentialsError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
 from sixfold.channels.connectors.null import NullConnector
 from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.notifications.models import Notification
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation, Person
 from sixfold.publishing import drafts, schedule
+from sixfold.publishing.publisher import Publication
 from tests import factories
+from tests.channels.connect_fakes import FakeNetwork, install_fakes
 from tests.publishing.pages import Pages, open_pages
 
 
@@ -92,9 +102,12 @@ def test_the_list_shows_status_slots_zone_review_and_counts(
 def test_connecting_a_file_channel_keeps_its_file_in_the_data_folder(
     pages: Pages, db: Session, org: Organisation, admin: Person
 ) -> None:
-    form = pages.as_(admin).get("/channels/new").text
+    choice = pages.as_(admin).get("/channels/new").text
     for label in ("Internal stream", "JSON Lines file (dry run)", "Null (sends nothing)"):
-        assert label in form
+        assert label in choice
+    assert 'href="/channels/new?kind=file"' in choice
+    form = pages.get("/channels/new?kind=file").text
+    assert '<input type="radio" name="kind" value="file" checked required>' in form
 
     done = pages.post("/channels", connect())
     assert done.status_code == 303
@@ -249,3 +262,97 @@ def test_a_channel_of_another_organisation_is_not_found(
     pages.as_(admin)
     assert pages.get(f"/channels/{theirs.id}").status_code == 404
     assert pages.post(f"/channels/{theirs.id}/disable").status_code == 404
+
+
+# The test post -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def network_channel(
+    db: Session, org: Organisation, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> Channel:
+    install_fakes(monkeypatch)
+    channel = channels_service.create_channel(
+        db,
+        org,
+        kind="fakeform",
+        name="Fakesky",
+        actor=factories.ACTOR,
+        channel_settings={"connected_by": admin.id},
+    )
+    db.commit()
+    return channel
+
+
+def test_a_test_post_goes_straight_to_the_network_and_can_be_deleted(
+    pages: Pages, db: Session, admin: Person, network_channel: Channel
+) -> None:
+    done = pages.as_(admin).post(f"/channels/{network_channel.id}/test-post")
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        f"/channels/{network_channel.id}?tested=1#test-post",
+    )
+    [(remote_id, post)] = FakeNetwork.posts.items()
+    assert post.text.startswith("Sixfold connection test — ")
+    assert post.text.endswith("; this post can be deleted")
+    assert FakeNetwork.keys[0].startswith(f"test-post-{network_channel.id}-")
+    assert db.scalar(select(func.count()).select_from(Publication)) == 0
+    [entry] = actions(db, "channel.test_post")
+    assert (entry.details["url"], entry.actor_id) == (post.url, admin.id)
+    page = pages.get(f"/channels/{network_channel.id}?tested=1").text
+    assert f'<a href="{post.url}" rel="noopener noreferrer" target="_blank">' in page
+    assert f'name="remote_id" value="{remote_id}"' in page
+
+    pages.post(f"/channels/{network_channel.id}/test-post")
+    assert len(set(FakeNetwork.keys)) == 2  # a fresh key each time, so no "duplicate"
+    latest = list(FakeNetwork.posts)[-1]
+    refused = pages.post(
+        f"/channels/{network_channel.id}/test-post/delete", {"remote_id": remote_id}
+    )
+    assert refused.status_code == 404  # not the last test post: never deleted from here
+    deleted = pages.post(f"/channels/{network_channel.id}/test-post/delete", {"remote_id": latest})
+    assert deleted.status_code == 303
+    assert list(FakeNetwork.posts) == [remote_id]
+    db.expire_all()
+    assert "test_post" not in network_channel.settings
+    assert [e.details["remote_id"] for e in actions(db, "channel.test_post_deleted")] == [latest]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        (RateLimited("Rate limit exceeded", retry_after=125), 429, "try again in 3 minutes"),
+        (TransientError("503 Service Unavailable"), 429, "try again in a few minutes"),
+        (AmbiguousError("read timed out"), 504, "the post may have gone out"),
+        (PermanentError("Text too long"), 502, "Fakesky refused: Text too long"),
+    ],
+)
+def test_a_failed_test_post_says_what_to_do(
+    pages: Pages,
+    db: Session,
+    admin: Person,
+    network_channel: Channel,
+    failure: ConnectorError,
+    status: int,
+    message: str,
+) -> None:
+    FakeNetwork.failure = failure
+    page = pages.as_(admin).post(f"/channels/{network_channel.id}/test-post")
+    assert page.status_code == status
+    assert message in page.text
+    assert [e.actor_id for e in actions(db, "channel.test_post_failed")] == [admin.id]
+    db.expire_all()
+    assert network_channel.status == ChannelStatus.ACTIVE
+
+
+def test_a_test_post_refused_for_credentials_marks_the_channel(
+    pages: Pages, db: Session, admin: Person, network_channel: Channel
+) -> None:
+    FakeNetwork.failure = CredentialsError("401 invalid_token")
+    page = pages.as_(admin).post(f"/channels/{network_channel.id}/test-post")
+    assert page.status_code == 422
+    assert "Fakesky refused the channel&#39;s sign-in: 401 invalid_token" in page.text
+    db.expire_all()
+    assert network_channel.status == ChannelStatus.RECONNECT_NEEDED
+    told = db.scalars(select(Notification.person_id)).all()
+    assert told == [admin.id]  # the person who connected it, who is also the administrator

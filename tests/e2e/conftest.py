@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Dialog,
     Error,
     Page,
     Playwright,
@@ -280,3 +282,59 @@ class Screenshots:
 @pytest.fixture
 def screenshots(sixfold_server: SixfoldServer) -> Screenshots:
     return Screenshots(sixfold_server.backend, bool(os.environ.get("SIXFOLD_E2E_SCREENSHOTS")))
+
+
+def _accept(dialog: Dialog) -> None:
+    dialog.accept()
+
+
+class People:
+    """One browser context per person, as if each sat at their own computer."""
+
+    def __init__(self, browser: Browser, server: SixfoldServer, problems: PageProblems) -> None:
+        self.browser, self.server, self.problems = browser, server, problems
+        self.contexts: list[BrowserContext] = []
+
+    def signed_in(self, role: str) -> Page:
+        context = self.browser.new_context(
+            base_url=self.server.url, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.problems.watch(page)
+        # Confirmation dialogs ("Stop publishing now?") are answered yes, as a person would.
+        page.on("dialog", _accept)
+        sign_in(page, self.server.logins[role])
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def people(
+    browser: Browser, sixfold_server: SixfoldServer, page_problems: PageProblems
+) -> Iterator[People]:
+    crowd = People(browser, sixfold_server, page_problems)
+    yield crowd
+    crowd.close()
+
+
+def submit_post(page: Page) -> int:
+    page.get_by_role("button", name="Save and submit").click()
+    page.wait_for_url(re.compile(r"/posts/\d+(\?.*)?$"))
+    match = re.search(r"/posts/(\d+)", page.url)
+    assert match is not None
+    return int(match.group(1))
+
+
+def approve_post(page: Page, post_id: int, text: str) -> None:
+    page.goto("/review")
+    link = page.locator(f'a[href="/posts/{post_id}"]')
+    expect(link).to_contain_text(text[:30])
+    link.click()
+    page.wait_for_url(f"**/posts/{post_id}")
+    page.get_by_role("button", name=re.compile(r"^Approve version")).click()
+    expect(page.locator("h1 .status-pill")).to_have_text("scheduled")

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import TIMEOUT_MS, PageProblems, Screenshots, SixfoldServer, sign_in
+from tests.e2e.conftest import PageProblems, People, Screenshots, approve_post, submit_post
 
 pytestmark = pytest.mark.e2e
 
@@ -26,44 +25,6 @@ STREAM = "Northwind stream"
 # The embedded worker looks for due work every second; a publication is late when it takes
 # longer than this after its due time to show on the stream.
 ON_TIME_SECONDS = 15
-
-
-def _accept(dialog: Dialog) -> None:
-    dialog.accept()
-
-
-class People:
-    """One browser context per person, as if each sat at their own computer."""
-
-    def __init__(self, browser: Browser, server: SixfoldServer, problems: PageProblems) -> None:
-        self.browser, self.server, self.problems = browser, server, problems
-        self.contexts: list[BrowserContext] = []
-
-    def signed_in(self, role: str) -> Page:
-        context = self.browser.new_context(
-            base_url=self.server.url, viewport={"width": 1280, "height": 900}
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        self.contexts.append(context)
-        page = context.new_page()
-        self.problems.watch(page)
-        # Confirmation dialogs ("Stop publishing now?") are answered yes, as a person would.
-        page.on("dialog", _accept)
-        sign_in(page, self.server.logins[role])
-        return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def people(
-    browser: Browser, sixfold_server: SixfoldServer, page_problems: PageProblems
-) -> Iterator[People]:
-    crowd = People(browser, sixfold_server, page_problems)
-    yield crowd
-    crowd.close()
 
 
 def _compose(page: Page, text: str, *, at: dt.datetime | None) -> None:
@@ -76,24 +37,6 @@ def _compose(page: Page, text: str, *, at: dt.datetime | None) -> None:
         page.locator("#publish-at").fill(at.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M"))
     else:
         page.get_by_label("As soon as it is approved").check()
-
-
-def _submit(page: Page) -> int:
-    page.get_by_role("button", name="Save and submit").click()
-    page.wait_for_url(re.compile(r"/posts/\d+(\?.*)?$"))
-    match = re.search(r"/posts/(\d+)", page.url)
-    assert match is not None
-    return int(match.group(1))
-
-
-def _approve(page: Page, post_id: int, text: str) -> None:
-    page.goto("/review")
-    link = page.locator(f'a[href="/posts/{post_id}"]')
-    expect(link).to_contain_text(text[:30])
-    link.click()
-    page.wait_for_url(f"**/posts/{post_id}")
-    page.get_by_role("button", name=re.compile(r"^Approve version")).click()
-    expect(page.locator("h1 .status-pill")).to_have_text("scheduled")
 
 
 def _wait_for_stream(page: Page, text: str, *, deadline: float) -> None:
@@ -135,12 +78,12 @@ def test_write_review_schedule_publish_pause_and_resume(
     expect(findings).to_contain_text("politics")
     expect(contributor.locator("#risk-mirror mark").first).to_have_text("election results")
     screenshots.take(contributor, "composer")
-    post_id = _submit(contributor)
+    post_id = submit_post(contributor)
     expect(contributor.locator("h1 .status-pill")).to_have_text("in review")
 
     # 2. Review: the mentor finds it in the queue and approves; it is scheduled for `due`.
     mentor = people.signed_in("community_mentor")
-    _approve(mentor, post_id, text)
+    approve_post(mentor, post_id, text)
     expect(mentor.locator(".pub-pending")).to_have_count(1)
 
     # 3. Publishing at the right time, not before.
@@ -165,8 +108,8 @@ def test_write_review_schedule_publish_pause_and_resume(
     # 5. A post approved during the pause is held, not published.
     held_text = "Thank you to the volunteers who filled sandbags in Arnhem this weekend."
     _compose(contributor, held_text, at=None)
-    held_id = _submit(contributor)
-    _approve(mentor, held_id, held_text)
+    held_id = submit_post(contributor)
+    approve_post(mentor, held_id, held_text)
     _wait_for_state(leader, held_id, "held")
     contributor.goto("/stream")
     expect(contributor.get_by_text(held_text)).to_have_count(0)

@@ -5,14 +5,15 @@
 `PlainScriptedConnector` (kind "scripted_plain") like one without (found again by text only),
 and `RecordedScriptedConnector` (kind "scripted_recorded") like the file connector: no
 idempotency, but an exact record of the account.
-`install_scripted_connectors` registers both as if a package had declared them in the
-`sixfold.connectors` entry points, next to the connectors that really are installed.
+`install_scripted_connectors` registers them as if a package had declared them in the
+`sixfold.connectors` entry points, next to the connectors that really are installed
+(`install_connectors` does the same for any connector class a test defines).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,11 +27,13 @@ from sixfold.channels.base import (
     AmbiguousError,
     ChannelLimits,
     ConnectorContext,
+    ConnectorError,
     CredentialsError,
     Mention,
     Metrics,
     OutgoingPost,
     PermanentError,
+    RateLimited,
     RemotePost,
     TransientError,
 )
@@ -61,6 +64,17 @@ def busy(message: str = "503 Service Unavailable", retry_after: float | None = N
 
     def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
         raise TransientError(message, retry_after=retry_after)
+
+    return outcome
+
+
+def limited(
+    message: str = "429 Too Many Requests", *, retry_after: float | None, scope: str = "account"
+) -> Outcome:
+    """The network's rate limit: nothing more on this account (or the whole network) for now."""
+
+    def outcome(network: ScriptedNetwork, post: OutgoingPost, key: str) -> RemotePost:
+        raise RateLimited(message, retry_after=retry_after, scope=scope)
 
     return outcome
 
@@ -107,6 +121,12 @@ class ScriptedNetwork:
     # Runs whenever a connector is built, which the publisher does between claiming a row and
     # calling the network: the place to start a pause "meanwhile".
     on_connect: Callable[[], None] | None = None
+    # Raised, one per call, by the next looks at the account (fetch_own_posts); then it answers.
+    fetch_failures: deque[ConnectorError] = field(default_factory=deque)
+    # How many times the account was looked at, failed looks included.
+    fetches: int = 0
+    # Publish calls by channel id, in order: which account the network was really called for.
+    calls_by_channel: list[int] = field(default_factory=list)
 
     def script(self, *outcomes: Outcome) -> None:
         self.outcomes.extend(outcomes)
@@ -155,6 +175,7 @@ class ScriptedConnector:
     def publish(self, post: OutgoingPost, idempotency_key: str) -> RemotePost:
         if len(post.text) > self.limits.max_chars:
             raise PermanentError(f"Text is longer than {self.limits.max_chars} characters.")
+        self.network.calls_by_channel.append(self.channel_id)
         remote = self.network.publish(post, idempotency_key, idempotent=self.idempotent)
         return self._as_seen(remote)
 
@@ -162,6 +183,9 @@ class ScriptedConnector:
         self.network.posts = [p for p in self.network.posts if p.remote_id != remote_id]
 
     def fetch_own_posts(self, since: datetime) -> list[RemotePost]:
+        self.network.fetches += 1
+        if self.network.fetch_failures:
+            raise self.network.fetch_failures.popleft()
         return [self._as_seen(p) for p in self.network.posts if p.published_at >= since]
 
     def fetch_mentions(self, since: datetime) -> list[Mention]:
@@ -213,16 +237,26 @@ def install_scripted_connectors(
     on the fakes; its cache is cleared on the way in and out so no other test sees them.
     """
     monkeypatch.setattr(ScriptedConnector, "network", network, raising=False)
+    with install_connectors(monkeypatch, SCRIPTED_CONNECTORS):
+        yield network
+
+
+@contextmanager
+def install_connectors(monkeypatch: pytest.MonkeyPatch, classes: Iterable[type]) -> Iterator[None]:
+    """Make the registry see `classes` (module-level connector classes) beside the
+    installed connectors, as entry points of their own."""
     installed = list(entry_points(group=registry.ENTRY_POINT_GROUP))
     fakes = [
         EntryPoint(
-            name=cls.kind, value=f"{__name__}:{cls.__name__}", group=registry.ENTRY_POINT_GROUP
+            name=cls.kind,  # type: ignore[attr-defined]
+            value=f"{cls.__module__}:{cls.__name__}",
+            group=registry.ENTRY_POINT_GROUP,
         )
-        for cls in SCRIPTED_CONNECTORS
+        for cls in classes
     ]
     monkeypatch.setattr(registry, "entry_points", lambda group: [*installed, *fakes])
     registry.connector_types.cache_clear()
     try:
-        yield network
+        yield
     finally:
         registry.connector_types.cache_clear()

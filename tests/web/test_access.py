@@ -81,6 +81,7 @@ EXPECTED = {
     "POST /api/v1/publishing/resume": "permission publishing.pause",
     # The composer's JSON routes (publishing/api_compose.py).
     "POST /api/v1/risk/check": "permission posts.draft",
+    "POST /api/v1/character-counts": "permission posts.draft",
     "POST /api/v1/posts": "permission posts.draft",
     "PUT /api/v1/posts/{post_id}": "permission posts.draft",
     "POST /api/v1/posts/{post_id}/media": "permission posts.draft",
@@ -127,6 +128,14 @@ EXPECTED = {
     "POST /channels/{channel_id}": "permission settings.manage",
     "POST /channels/{channel_id}/disable": "permission settings.manage",
     "POST /channels/{channel_id}/verify": "permission settings.manage",
+    # Connecting networks, reconnecting and the test post (channels/views_connect.py); the
+    # OAuth callback is a GET the network sends the person to, under the same rule.
+    "GET /channels/connect/{kind}": "permission settings.manage",
+    "POST /channels/connect/{kind}": "permission settings.manage",
+    "GET /channels/connect/{kind}/callback": "permission settings.manage",
+    "POST /channels/{channel_id}/reconnect": "permission settings.manage",
+    "POST /channels/{channel_id}/test-post": "permission settings.manage",
+    "POST /channels/{channel_id}/test-post/delete": "permission settings.manage",
     "GET /settings/publishing": "permission settings.manage",
     "POST /settings/publishing": "permission settings.manage",
     # Guardrails: the risk engine's settings (guardrails/views.py).
@@ -190,7 +199,7 @@ def test_every_rule_is_the_documented_policy(app: FastAPI) -> None:
 
 @dataclass
 class Fixture:
-    ids: dict[str, int]
+    ids: dict[str, int | str]
     people: dict[str, Any]
 
 
@@ -220,12 +229,13 @@ def world(db: Session, settings: Settings) -> Fixture:
         "job_id": job.id,
         "token_id": 10**6,
         "analysis_id": 10**6,
+        "kind": "null",
         **publishing,
     }
     return Fixture(ids=ids, people=people)
 
 
-def _url(route: APIRoute, ids: dict[str, int]) -> str:
+def _url(route: APIRoute, ids: dict[str, int | str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), route.path)
 
 

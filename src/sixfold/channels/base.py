@@ -171,6 +171,9 @@ class ConnectorContext:
 #   setup_fields: ClassVar[tuple[SetupField, ...]]   what the page asks for
 #   connect_steps: ClassVar[tuple[str, ...]]         numbered steps shown above the form
 #   auth_flow: ClassVar[str]                         "form" or "oauth2"
+#   connect_summary: ClassVar[str]   optional: what connecting needs, in a few words, for the
+#                                    network's card ("an app password", "sign in on your
+#                                    server"); without it the card lists the setup fields
 #
 # "form" (app passwords, tokens pasted from a developer portal):
 #   @classmethod connect(values: dict[str, str]) -> Connection

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sixfold import audit
@@ -58,18 +57,7 @@ def update_channel(
     session: Session, channel: Channel, changes: ChannelChanges, *, actor: audit.Actor
 ) -> dict[str, Any]:
     """Apply an edit; audit what changed (before and after). Returns the changes."""
-    name = changes.name.strip()
-    if not name or len(name) > 200:
-        raise ValidationFailed("A channel needs a name of at most 200 characters.")
-    clash = session.scalar(
-        select(Channel.id).where(
-            Channel.organisation_id == channel.organisation_id,
-            Channel.name == name,
-            Channel.id != channel.id,
-        )
-    )
-    if clash is not None:
-        raise ValidationFailed(f"There is already a channel called {name!r}.")
+    name = service.check_name(session, channel.organisation_id, changes.name, channel_id=channel.id)
     wanted: dict[str, Any] = {
         "name": name,
         "timezone": service.check_timezone(changes.timezone.strip() or "UTC"),
@@ -121,7 +109,12 @@ def verify_channel(
         connector = service.connector_for(session, channel.id, settings=settings)
         handle = connector.verify()
     except CredentialsError as error:
-        service.mark_reconnect_needed(session, channel.id, str(error) or "sign in again")
+        service.mark_reconnect_needed(
+            session,
+            channel.id,
+            str(error) or "sign in again",
+            base_url=settings.base_url if settings else "",
+        )
         return Verification(False, f"The network refused the credentials: {error}")
     except (ConnectorError, NotFound) as error:
         return Verification(False, f"The check did not succeed: {error}")

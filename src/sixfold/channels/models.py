@@ -58,3 +58,37 @@ class StreamPost(Base):
     link: Mapped[str | None] = mapped_column(String(2000))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimit(Base):
+    """A network's rate limit in force: nothing in its scope calls the network until `until`.
+
+    `scope` is "account:<channel id>" (one account) or "network:<connector kind>" (every
+    account this installation reaches the network through); see channels/throttle.py.
+    """
+
+    __tablename__ = "rate_limits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(120), unique=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The network's own words when it refused, for the people who wait.
+    message: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConcurrencySlot(Base):
+    """One of the N places for a call in flight in a scope (see channels/throttle.py).
+
+    Free when `holder` is NULL or its lease (`expires_at`) has run out: the slot of a worker
+    killed during a call frees itself, as that worker's jobs do.
+    """
+
+    __tablename__ = "concurrency_slots"
+    __table_args__ = (UniqueConstraint("scope", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(120))
+    slot: Mapped[int] = mapped_column()
+    holder: Mapped[str | None] = mapped_column(String(250))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sixfold import audit
+from sixfold.auth.models import RoleAssignment
+from sixfold.auth.permissions import Permission, Role, permissions_for
 from sixfold.channels.base import (
     ChannelLimits,
     Connector,
     ConnectorContext,
+    CredentialsError,
     MediaItem,
     OutgoingPost,
 )
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.channels.registry import build_connector, connector_type, connector_types
 from sixfold.config import Settings
-from sixfold.crypto import SecretBox
+from sixfold.crypto import SecretBox, SecretDecryptionError
 from sixfold.errors import NotFound, ValidationFailed
-from sixfold.org.models import Organisation
+from sixfold.notifications.service import notify
+from sixfold.org.models import Organisation, Person
 
 if TYPE_CHECKING:
     from sixfold.publishing.publisher import Publication
@@ -61,13 +67,90 @@ def connector_for(session: Session, channel_id: int, *, settings: Settings | Non
     channel = session.get(Channel, channel_id)
     if channel is None:
         raise NotFound("No such channel.")
+    try:
+        credentials = open_credentials(settings, channel)
+    except SecretDecryptionError:
+        # Sealed under another secret key (restored from elsewhere, key rotated): only
+        # connecting the account again can help, which is what CredentialsError says.
+        raise CredentialsError(
+            "The stored sign-in cannot be opened with this installation's secret key; "
+            "reconnect the channel."
+        ) from None
     context = ConnectorContext(
         channel_id=channel.id,
         settings=dict(channel.settings or {}),
-        credentials=open_credentials(settings, channel),
+        credentials=credentials,
         services={"session": session},
+        save_credentials=_saver(session, channel.id, settings) if settings else None,
     )
     return build_connector(channel.kind, context)
+
+
+def _saver(
+    session: Session, channel_id: int, settings: Settings
+) -> Callable[[dict[str, Any]], None]:
+    def save(renewed: dict[str, Any]) -> None:
+        save_renewed_credentials(session, channel_id, renewed, settings=settings)
+
+    return save
+
+
+def merge_credentials(stored: dict[str, Any], renewed: dict[str, Any]) -> dict[str, Any]:
+    """`renewed` over `stored`: keys left out keep their value, and an empty refresh token
+    (`refresh_token`, `refresh_jwt`, ...) never replaces a stored one, since networks that
+    rotate refresh tokens often omit the new one when they did not rotate."""
+    merged = dict(stored)
+    for key, value in renewed.items():
+        if "refresh" in key.lower() and value in (None, ""):
+            continue
+        merged[key] = value
+    return merged
+
+
+def save_renewed_credentials(
+    session: Session, channel_id: int, renewed: dict[str, Any], *, settings: Settings
+) -> None:
+    """Store credentials a connector renewed, committed at once in a transaction of their own.
+
+    A network that rotates refresh tokens invalidates the old one when it hands out the new
+    one: losing the new one with a rolled-back publish would leave the channel unusable. The
+    caller's session then sees the new sealed value without a write of its own. A caller
+    must not hold uncommitted writes while its connector runs (on SQLite any write, on
+    PostgreSQL the channel row or the audit head), or this waits for them and fails;
+    publishing commits before every network call.
+    """
+    with Session(session.get_bind()) as own, own.begin():
+        _limit_lock_wait(own)
+        channel = own.get(Channel, channel_id, with_for_update=True)
+        if channel is None:
+            return
+        stored = open_credentials(settings, channel)
+        merged = merge_credentials(stored, renewed)
+        if merged == stored:
+            return
+        seal_credentials(settings, channel, merged)
+        audit.record(
+            own,
+            audit.SYSTEM,
+            "channel.credentials_renewed",
+            target_type="channel",
+            target_id=channel.id,
+            target=channel.name,
+            details={"keys": sorted(renewed)},
+        )
+        sealed = channel.credentials
+    seen = session.identity_map.get(session.identity_key(Channel, channel_id))
+    if isinstance(seen, Channel):
+        set_committed_value(seen, "credentials", sealed)
+
+
+def _limit_lock_wait(session: Session) -> None:
+    # A caller that holds the channel row or the audit head in an open transaction would
+    # make this second transaction wait for it forever (PostgreSQL cannot see the cycle,
+    # which runs through our own Python frame): fail after a while instead. SQLite's
+    # busy_timeout bounds the wait there.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout = '10s'"))
 
 
 def limits_of(channel: Channel) -> ChannelLimits:
@@ -87,12 +170,26 @@ def publishing_problem(channel: Channel | None) -> str | None:
     return None
 
 
-def mark_reconnect_needed(session: Session, channel_id: int, message: str) -> None:
-    channel = session.get(Channel, channel_id)
-    if channel is None or channel.status == ChannelStatus.RECONNECT_NEEDED:
-        return
-    channel.status = ChannelStatus.RECONNECT_NEEDED
-    channel.status_message = message[:1000]
+def mark_reconnect_needed(
+    session: Session, channel_id: int, message: str, *, base_url: str = ""
+) -> bool:
+    """Mark an active channel "reconnect needed" and tell its owners; True if this call did.
+
+    The conditional update makes the transition happen once however many posts fail at the
+    same moment (PostgreSQL re-checks the condition after a concurrent update commits), so
+    the owners hear about it once per transition, not once per failed post.
+    """
+    message = message.strip() or "sign in again"
+    result = session.execute(
+        update(Channel)
+        .where(Channel.id == channel_id, Channel.status == ChannelStatus.ACTIVE)
+        .values(status=ChannelStatus.RECONNECT_NEEDED, status_message=message[:1000])
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return False
+    channel = session.get(Channel, channel_id, populate_existing=True)
+    if channel is None:
+        return False
     audit.record(
         session,
         audit.SYSTEM,
@@ -102,6 +199,37 @@ def mark_reconnect_needed(session: Session, channel_id: int, message: str) -> No
         target=channel.name,
         details={"message": message[:500]},
     )
+    notify(
+        session,
+        channel_owners(session, channel),
+        kind="channel_reconnect_needed",
+        message=f"{channel.name} needs reconnecting: {message[:300]}",
+        link=f"/channels/{channel.id}",
+        base_url=base_url,
+    )
+    return True
+
+
+def channel_owners(session: Session, channel: Channel) -> list[Person]:
+    """Who answers for a channel: whoever connected it, and every settings manager."""
+    roles = [
+        r.value for r in Role if Permission.MANAGE_SETTINGS in permissions_for(r, scoped=False)
+    ]
+    managers = session.scalars(
+        select(Person)
+        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(
+            Person.organisation_id == channel.organisation_id,
+            RoleAssignment.role.in_(roles),
+            RoleAssignment.team_id.is_(None),
+        )
+        .order_by(Person.id)
+    ).all()
+    connected_by = (channel.settings or {}).get("connected_by")
+    person = session.get(Person, connected_by) if isinstance(connected_by, int) else None
+    if person is None or person.organisation_id != channel.organisation_id:
+        return list(managers)
+    return [person, *managers]
 
 
 def first_link(text: str) -> str | None:
@@ -168,6 +296,26 @@ def format_queue_slots(slots: list[dict[str, str]]) -> str:
     return ", ".join(f"{s['day']} {s['time']}" for s in slots)
 
 
+def check_name(
+    session: Session, organisation_id: int, name: str, *, channel_id: int | None = None
+) -> str:
+    """The name stripped, once it is short enough and no other channel of the
+    organisation has it."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed("A channel needs a name of at most 200 characters.")
+    clash = session.scalar(
+        select(Channel.id).where(
+            Channel.organisation_id == organisation_id,
+            Channel.name == name,
+            Channel.id != (channel_id or 0),
+        )
+    )
+    if clash is not None:
+        raise ValidationFailed(f"There is already a channel called {name!r}.")
+    return name
+
+
 def create_channel(
     session: Session,
     organisation: Organisation,
@@ -181,16 +329,10 @@ def create_channel(
     timezone: str = "UTC",
     queue_slots: list[dict[str, str]] | None = None,
     requires_review: bool = False,
+    audit_details: dict[str, Any] | None = None,
 ) -> Channel:
     connector_type(kind)
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise ValidationFailed("A channel needs a name of at most 200 characters.")
-    clash = session.scalar(
-        select(Channel.id).where(Channel.organisation_id == organisation.id, Channel.name == name)
-    )
-    if clash is not None:
-        raise ValidationFailed(f"There is already a channel called {name!r}.")
+    name = check_name(session, organisation.id, name)
     channel = Channel(
         organisation_id=organisation.id,
         kind=kind,
@@ -216,6 +358,6 @@ def create_channel(
         target_type="channel",
         target_id=channel.id,
         target=name,
-        details={"kind": kind},
+        details={"kind": kind, **(audit_details or {})},
     )
     return channel

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from sixfold import audit
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
-from sixfold.channels import manage, service
+from sixfold.channels import manage, service, testpost
+from sixfold.channels.connect import auth_flow_of, setup_fields, stored_credentials, summary_of
 from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_types
 from sixfold.errors import DomainError, ValidationFailed
@@ -38,6 +39,28 @@ def _kinds() -> dict[str, str]:
     return {kind: cls.label for kind, cls in sorted(connector_types().items())}
 
 
+def _plain_kinds() -> dict[str, str]:
+    """Kinds set up by the plain form: no account to sign in to (internal, null, file)."""
+    types = connector_types()
+    return {kind: label for kind, label in _kinds().items() if auth_flow_of(types[kind]) is None}
+
+
+def _networks() -> list[dict[str, str]]:
+    """A card per installed connector on "Connect a channel", networks first."""
+    cards = [
+        {
+            "kind": kind,
+            "label": cls.label,
+            "summary": summary_of(cls),
+            "href": f"/channels/connect/{kind}"
+            if auth_flow_of(cls)
+            else f"/channels/new?kind={kind}",
+        }
+        for kind, cls in sorted(connector_types().items())
+    ]
+    return sorted(cards, key=lambda card: card["href"].startswith("/channels/new"))
+
+
 @router.get("/channels", response_class=HTMLResponse)
 def channel_list(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
@@ -51,7 +74,7 @@ def channel_list(request: Request, principal: CanManage, db: DbSession) -> HTMLR
     )
 
 
-def _form_page(
+def form_page(
     request: Request,
     db: Session,
     *,
@@ -60,7 +83,10 @@ def _form_page(
     status_code: int = 200,
     error: str | None = None,
     verification: manage.Verification | None = None,
+    outcome: testpost.Outcome | None = None,
+    reconnect_error: str | None = None,
 ) -> HTMLResponse:
+    """A channel's page (or the plain form for a new one), with what the page last did."""
     return render(
         request,
         "channels/form.html",
@@ -68,14 +94,35 @@ def _form_page(
         channel=channel,
         form=form,
         kinds=_kinds(),
+        plain_kinds=_plain_kinds(),
         timezones=timezone_names(),
         error=error,
         verification=verification,
+        outcome=outcome,
+        reconnect_error=reconnect_error,
+        reconnect=_reconnect_form(request, channel) if channel else None,
+        test_post=testpost.last_test_post(channel) if channel else None,
         file_dir=str(settings_of(request).data_dir / manage.FILE_CHANNELS_DIR),
     )
 
 
-def _values_of(channel: Channel) -> dict[str, Any]:
+def _reconnect_form(request: Request, channel: Channel) -> dict[str, Any] | None:
+    """The network's setup fields, filled with what may be shown again; secrets are only
+    named (a stored one may be left empty to keep it)."""
+    cls = connector_types().get(channel.kind)
+    if cls is None or auth_flow_of(cls) is None:
+        return None
+    stored = stored_credentials(settings_of(request), channel)
+    return {
+        "flow": auth_flow_of(cls),
+        "label": cls.label,
+        "fields": setup_fields(cls),
+        "values": {k: str(v) for k, v in (channel.settings or {}).items() if isinstance(v, str)},
+        "stored": {name for name, value in stored.items() if value},
+    }
+
+
+def channel_values(channel: Channel) -> dict[str, Any]:
     return {
         "kind": channel.kind,
         "name": channel.name,
@@ -87,10 +134,15 @@ def _values_of(channel: Channel) -> dict[str, Any]:
 
 
 @router.get("/channels/new", response_class=HTMLResponse)
-def new_channel(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
+def new_channel(
+    request: Request, principal: CanManage, db: DbSession, kind: str = ""
+) -> HTMLResponse:
+    """The choice of network; a kind without an account to sign in to gets the plain form."""
+    if kind not in _plain_kinds():
+        return render(request, "channels/connect_choose.html", networks=_networks())
     organisation = org_service.current_organisation(db)
-    form = {"kind": "", "name": "", "timezone": organisation.timezone or "UTC", "path": ""}
-    return _form_page(request, db, channel=None, form=form | {"queue_slots": ""})
+    form = {"kind": kind, "name": "", "timezone": organisation.timezone or "UTC", "path": ""}
+    return form_page(request, db, channel=None, form=form | {"queue_slots": ""})
 
 
 def _channel_settings(request: Request, kind: str, path: str) -> dict[str, Any]:
@@ -107,7 +159,7 @@ def _create(
     actor: audit.Actor,
 ) -> Channel:
     kind = form["kind"]
-    if kind not in connector_types():
+    if kind not in _plain_kinds():
         raise ValidationFailed("Choose what kind of channel to connect.")
     return service.create_channel(
         db,
@@ -148,7 +200,7 @@ def create_channel(
         channel = _create(request, db, organisation, form, principal.actor(client_ip(request)))
     except DomainError as error:
         db.rollback()
-        return _form_page(
+        return form_page(
             request, db, channel=None, form=form, status_code=error.status_code, error=str(error)
         )
     db.commit()
@@ -161,7 +213,7 @@ def channel_page(
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
-    return _form_page(request, db, channel=channel, form=_values_of(channel))
+    return form_page(request, db, channel=channel, form=channel_values(channel))
 
 
 @router.post("/channels/{channel_id}")
@@ -178,7 +230,7 @@ def update_channel(
 ) -> Response:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
-    form = _values_of(channel) | {
+    form = channel_values(channel) | {
         "name": name,
         "timezone": timezone,
         "queue_slots": queue_slots,
@@ -197,7 +249,7 @@ def update_channel(
     except DomainError as error:
         db.rollback()
         channel = service.get_channel(db, organisation, channel_id)
-        return _form_page(
+        return form_page(
             request, db, channel=channel, form=form, status_code=error.status_code, error=str(error)
         )
     db.commit()
@@ -225,8 +277,14 @@ def verify_channel(
         db, channel, settings=settings_of(request), actor=principal.actor(client_ip(request))
     )
     db.commit()
-    return _form_page(request, db, channel=channel, form=_values_of(channel), verification=result)
+    return form_page(
+        request, db, channel=channel, form=channel_values(channel), verification=result
+    )
 
 
 def register(app: FastAPI) -> None:
+    # Imported here: the connect pages render this module's channel page.
+    from sixfold.channels import views_connect
+
+    add_routes(app, views_connect.router)
     add_routes(app, router)

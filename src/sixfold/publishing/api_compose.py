@@ -1,6 +1,6 @@
 """The JSON routes the composer uses, open to API tokens as well: the live risk check,
-creating and saving drafts (with autosave and conflicts), images and their alt text, serving
-an image, and link previews.
+character counts as each network counts them, creating and saving drafts (with autosave and
+conflicts), images and their alt text, serving an image, and link previews.
 
 Reading posts and moving them through review and scheduling live in `api.py`.
 """
@@ -41,6 +41,31 @@ class RiskCheckIn(BaseModel):
         default=None,
         description="When it would go out (sensitive events depend on the day); ISO 8601. "
         "Without an offset it is read in the organisation's time zone. Default: now.",
+    )
+
+
+class CountIn(BaseModel):
+    text: str = TEXT_FIELD
+    channel_ids: list[int] = Field(
+        default_factory=list, max_length=100, description="The channels to count for."
+    )
+    channel_texts: dict[int, Annotated[str, Field(max_length=drafts.TEXT_MAX_CHARS)]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Text written for a channel, by channel id; the others count `text`.",
+    )
+
+
+class CharacterCountOut(BaseModel):
+    channel_id: int
+    count: int = Field(description="The length as the channel's network counts it.")
+    max_chars: int = Field(description="The most the network accepts in one post.")
+    over: bool
+
+
+class CountsOut(BaseModel):
+    counts: list[CharacterCountOut] = Field(
+        description="One per channel whose connector is installed."
     )
 
 
@@ -142,6 +167,30 @@ def risk_check(body: RiskCheckIn, principal: CanDraft, db: DbSession) -> RiskOut
         verdict=verdict.verdict.value,
         score=round(verdict.score, 3),
         findings=[FindingOut.model_validate(f.to_dict()) for f in verdict.findings],
+    )
+
+
+@router.post(
+    "/api/v1/character-counts",
+    response_model=CountsOut,
+    summary="Count characters as each network does",
+)
+def character_counts(body: CountIn, principal: CanDraft, db: DbSession) -> CountsOut:
+    """How long a post is on each channel, counted by the channel's network's own rule (X
+    counts a link as 23 and a CJK character as 2, Bluesky counts graphemes), with the limit
+    it is counted against. The composer shows these beside its own instant estimate."""
+    organisation = editing.organisation_of(db, principal)
+    texts = {i: body.channel_texts.get(i) or body.text for i in dict.fromkeys(body.channel_ids)}
+    return CountsOut(
+        counts=[
+            CharacterCountOut(
+                channel_id=c.channel_id,
+                count=c.count,
+                max_chars=c.max_chars,
+                over=c.count > c.max_chars,
+            )
+            for c in drafts.character_counts(db, organisation, texts)
+        ]
     )
 
 

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.channels import service as channels
+from sixfold.channels.base import count_characters
 from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.registry import connector_type, connector_types
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
@@ -365,18 +367,47 @@ def missing_alt_text(post: Post) -> list[Media]:
 
 
 def limit_problems(session: Session, post: Post) -> list[str]:
-    """Texts too long for their channel, in words for the author."""
+    """Texts too long for their channel, counted as its network counts them, in words for
+    the author."""
     problems = []
     for target in post.targets:
         channel = session.get(Channel, target.channel_id)
         if channel is None:
             continue
         limits = channels.limits_of(channel)
-        text = target.text or post.text
-        if len(text) > limits.max_chars:
-            problems.append(
-                f"{channel.name}: {len(text)} characters, the limit is {limits.max_chars}."
-            )
+        count = count_characters(connector_type(channel.kind), target.text or post.text)
+        if count > limits.max_chars:
+            problems.append(f"{channel.name}: {count} characters, the limit is {limits.max_chars}.")
         if len(post.media) > limits.max_media:
             problems.append(f"{channel.name} takes at most {limits.max_media} images.")
     return problems
+
+
+@dataclass(frozen=True)
+class CharacterCount:
+    """A text's length as a channel's network counts it (X counts a link as 23, Bluesky
+    counts graphemes), and that network's limit."""
+
+    channel_id: int
+    count: int
+    max_chars: int
+
+
+def character_count(channel: Channel, text: str) -> CharacterCount | None:
+    """None when the channel's connector is not installed: no one knows its rule."""
+    kind = connector_types().get(channel.kind)
+    if kind is None:
+        return None
+    return CharacterCount(channel.id, count_characters(kind, text), kind.limits.max_chars)
+
+
+def character_counts(
+    session: Session, organisation: Organisation, texts: dict[int, str]
+) -> list[CharacterCount]:
+    """Each channel's text (`texts` by channel id) counted as its network counts it."""
+    counts = []
+    for channel_id, text in texts.items():
+        channel = channels.get_channel(session, organisation, channel_id)
+        if (count := character_count(channel, text)) is not None:
+            counts.append(count)
+    return counts

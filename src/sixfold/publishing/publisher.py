@@ -15,12 +15,18 @@
 - `held`: a pause stopped it; a leader publishes, reschedules or cancels it on resume.
 - `failed`: the network refused it (its message is kept) or attempts ran out; a person may
   retry it.
+
+Every call to the network (publish, and the look at the account that reconciles) first
+checks the rate limits in force and takes a concurrency slot (channels/throttle.py). A row
+that meets a limit or finds no free slot stays in its state and looks again later: waiting
+is not failing, so it burns no attempts.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, Text, func, select
@@ -28,19 +34,24 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from sixfold import audit
 from sixfold.channels import service as channels
+from sixfold.channels import throttle
 from sixfold.channels.base import (
     AmbiguousError,
     Connector,
+    ConnectorError,
     CredentialsError,
     PermanentError,
+    RateLimited,
     RemotePost,
     TransientError,
     authoritative_record,
     find_published,
 )
-from sixfold.channels.models import Channel
+from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.registry import connector_types
 from sixfold.db import Base, UTCDateTime, utcnow
 from sixfold.jobs import Job, Retry, State, StateGraph, StateMachineMixin
+from sixfold.org.models import Organisation
 from sixfold.publishing import post_audit
 from sixfold.publishing.models import Post, PostStatus
 
@@ -51,6 +62,14 @@ RECONCILE_GRACE = timedelta(minutes=2)
 RECONCILE_LOOKBACK = timedelta(minutes=10)
 TRANSIENT_ATTEMPTS = 8
 TRANSIENT_DELAY = Retry(base_seconds=15, factor=2, max_seconds=900, jitter=0.2)
+# A row that finds every slot of its account or network taken looks again this soon, spread
+# by jitter so that the rows waiting for one account do not all wake together.
+SLOT_WAIT = Retry(base_seconds=1, factor=1, max_seconds=1, jitter=0.5)
+# How often a post whose fate is unknown looks at its channel while it needs reconnecting.
+RECONNECT_WAIT = timedelta(minutes=5)
+
+# A step that talks to the network, run by `_on_network` while it holds a concurrency slot.
+NetworkStep = Callable[["Job", Connector], "str | None"]
 
 
 class PublicationState(StateGraph, initial="pending"):
@@ -119,6 +138,16 @@ class Publication(StateMachineMixin, Base):
 
         if (pause := active_pause(job.session, self.organisation_id, self.channel_id)) is not None:
             return self._hold(pause.reason)
+        # A limit in force, or every slot taken, met here already leaves the row as it is:
+        # pending, which a person may still cancel or reschedule.
+        channel = job.session.get(Channel, self.channel_id)
+        kind = connector_types().get(channel.kind) if channel is not None else None
+        if kind is not None:
+            if (limit := self._limit(job, kind.kind)) is not None:
+                return self._wait_for(job, limit, kind.label)
+            caps = throttle.caps_of(kind, channel_id=self.channel_id)
+            if not throttle.has_room(job.session, caps, now=job.now):
+                return self._wait_for_slot(job)
         job.enter("claimed")
         return self.handle_claimed(job)
 
@@ -130,15 +159,52 @@ class Publication(StateMachineMixin, Base):
             self._notify_failure(job.session)
             return "failed"
         job.enter("submitted")
-        return self.handle_submitted(job)
+        return self._on_network(job, self._look_then_send)
 
     def handle_submitted(self, job: Job) -> str | None:
+        # Reached straight from a claim (a retry, a wait, a dead worker's row): renew the
+        # lease first, as `enter` does on the way from claimed, because the concurrency slot
+        # taken for the network call lasts exactly as long as the lease.
+        job.commit()
+        return self._on_network(job, self._look_then_send)
+
+    def handle_unconfirmed(self, job: Job) -> str | None:
+        job.commit()  # Renew the lease, which the slot shares (see handle_submitted).
+        channel = job.session.get(Channel, self.channel_id)
+        if channel is not None and channel.status == ChannelStatus.RECONNECT_NEEDED:
+            return self._await_reconnect(job, channel.status_message)
+        return self._on_network(job, self._look_again)
+
+    # Steps ------------------------------------------------------------------------------
+
+    def _on_network(self, job: Job, step: NetworkStep) -> str | None:
+        """Build the connector, wait out a rate limit or a full set of slots, then run
+        `step` holding a concurrency slot. The slot is written with the handler's work and
+        committed by the step's first commit, which comes before any call: `_reconcile`
+        commits first, and sending commits `sent_at` first."""
+        try:
+            connector = self._connector(job)
+        except CredentialsError as error:
+            # Refused before any call (an expired token that cannot be refreshed).
+            known = self.sent_at is None and job.state == "submitted"
+            return self._credentials_refused(job, error, fate_known=known)
+        if (limit := self._limit(job, connector.kind)) is not None:
+            return self._wait_for(job, limit, connector.label)
+        lease = self._take_slot(job, connector)
+        if lease is None:
+            return self._wait_for_slot(job)
+        with throttle.held(job.session, lease):
+            return step(job, connector)
+
+    def _look_then_send(self, job: Job, connector: Connector) -> str | None:
         from sixfold.publishing.pause import active_pause
 
-        connector = self._connector(job)
         if self.sent_at is not None:
             # An earlier attempt may have reached the network: look before anything else.
-            found = self._reconcile(connector)
+            try:
+                found = self._reconcile(job, connector)
+            except ConnectorError as error:
+                return self._could_not_look(job, connector, error)
             if found is not None:
                 return self._confirm(job.session, found)
             if not _may_send_again(connector):
@@ -149,30 +215,6 @@ class Publication(StateMachineMixin, Base):
         job.commit()
         return self._send(job, connector)
 
-    def handle_unconfirmed(self, job: Job) -> str | None:
-        connector = self._connector(job)
-        found = self._reconcile(connector)
-        if found is not None:
-            return self._confirm(job.session, found)
-        sent = self.sent_at or self.state_changed_at
-        if job.now - sent < RECONCILE_GRACE:
-            job.check_again_at(job.now + timedelta(seconds=20))
-            return None
-        if _may_send_again(connector):
-            # Absent after the grace period, and the network refuses duplicate keys (or its
-            # record proves the post absent): a new attempt is informed, not blind.
-            self.sent_at = None
-            return "submitted"
-        self.error_message = (
-            "The network did not answer and the post has not appeared on the account "
-            f"within {int(RECONCILE_GRACE.total_seconds() // 60)} minutes. Check the account "
-            "before retrying, so it is not posted twice."
-        )
-        self._notify_failure(job.session)
-        return "failed"
-
-    # Steps ------------------------------------------------------------------------------
-
     def _send(self, job: Job, connector: Connector) -> str | None:
         outgoing = channels.outgoing_post(job.session, self)
         try:
@@ -180,37 +222,174 @@ class Publication(StateMachineMixin, Base):
         except AmbiguousError as error:
             self.error_message = f"No answer from the network: {error}"
             return "unconfirmed"
+        except RateLimited as error:
+            # Not taken, so the next attempt needs no reconcile; waiting burns no attempt.
+            self.sent_at = None
+            return self._rate_limited(job, connector, error)
         except TransientError as error:
             return self._back_off(job, error)
         except CredentialsError as error:
-            channels.mark_reconnect_needed(job.session, self.channel_id, str(error))
-            self.error_message = f"The channel needs reconnecting: {error}"
-            self._notify_failure(job.session)
-            return "failed"
+            return self._credentials_refused(job, error, fate_known=True)
         except PermanentError as error:
             self.error_message = str(error)
             self._notify_failure(job.session)
             return "failed"
         return self._confirm(job.session, remote)
 
+    def _look_again(self, job: Job, connector: Connector) -> str | None:
+        try:
+            found = self._reconcile(job, connector)
+        except ConnectorError as error:
+            return self._could_not_look(job, connector, error)
+        if found is not None:
+            return self._confirm(job.session, found)
+        return self._absent(job, connector)
+
+    def _absent(self, job: Job, connector: Connector, *, unreadable: str = "") -> str | None:
+        """Not found on the account (or, `unreadable`, the account cannot be read)."""
+        sent = self.sent_at or self.state_changed_at
+        if job.now - sent < RECONCILE_GRACE:
+            job.check_again_at(job.now + timedelta(seconds=20))
+            return None
+        if not unreadable and _may_send_again(connector):
+            # Absent after the grace period, and the network refuses duplicate keys (or its
+            # record proves the post absent): a new attempt is informed, not blind.
+            self.sent_at = None
+            return "submitted"
+        minutes = int(RECONCILE_GRACE.total_seconds() // 60)
+        return self._fate_unknown(
+            job,
+            f"Sixfold could not read the account: {unreadable}."
+            if unreadable
+            else "The network did not answer and the post has not appeared on the account "
+            f"within {minutes} minutes.",
+        )
+
+    def _could_not_look(self, job: Job, connector: Connector, error: ConnectorError) -> str | None:
+        """The look at the account failed, so the post's fate stays unknown: never send."""
+        if isinstance(error, RateLimited):
+            return self._rate_limited(job, connector, error)
+        if isinstance(error, CredentialsError):
+            return self._credentials_refused(job, error, fate_known=False)
+        self.error_message = f"Could not look for the post on the account: {error}"
+        if isinstance(error, PermanentError):
+            return (
+                "unconfirmed"
+                if job.state == "submitted"
+                else self._absent(job, connector, unreadable=str(error))
+            )
+        # Transient or unanswered: the look itself failed; look again later.
+        if self._try_again_later(job, error):
+            return None
+        if job.state == "submitted":
+            return "unconfirmed"  # A fresh round of looks, with the grace period.
+        return self._fate_unknown(job, f"Sixfold could not read the account: {error}.")
+
+    def _fate_unknown(self, job: Job, reason: str) -> str:
+        self.error_message = (
+            f"{reason} Check the account before retrying, so it is not posted twice."
+        )
+        self._notify_failure(job.session)
+        return "failed"
+
+    def _credentials_refused(
+        self, job: Job, error: CredentialsError, *, fate_known: bool
+    ) -> str | None:
+        channels.mark_reconnect_needed(job.session, self.channel_id, str(error))
+        if not fate_known:
+            return self._await_reconnect(job, str(error))
+        self.error_message = f"The channel needs reconnecting: {error}"
+        self._notify_failure(job.session)
+        return "failed"
+
+    def _await_reconnect(self, job: Job, message: str) -> str | None:
+        """Credentials refused while the post's fate is unknown. It waits in `unconfirmed`,
+        not `failed`: a retry of a failed row sends again at once, whereas an unconfirmed
+        row looks at the account first once the channel is reconnected."""
+        self.error_message = (
+            f"The channel needs reconnecting: {message.rstrip('.')}. The post may already be "
+            "on the account: once the channel is reconnected, Sixfold looks for it there "
+            "before sending anything."
+        )
+        if job.state == "submitted":
+            return "unconfirmed"
+        job.check_again_at(job.now + RECONNECT_WAIT)
+        return None
+
     def _back_off(self, job: Job, error: TransientError) -> str | None:
         # The network said it did not take the post: the next attempt needs no reconcile.
         self.sent_at = None
         self.error_message = str(error)
+        if self._try_again_later(job, error):
+            return None
+        self._notify_failure(job.session)
+        return "failed"
+
+    def _try_again_later(self, job: Job, error: ConnectorError) -> bool:
+        """Count a failed attempt and schedule the next; False when attempts ran out."""
         self.attempts += 1
         if self.attempts >= TRANSIENT_ATTEMPTS:
-            self._notify_failure(job.session)
-            return "failed"
-        delay = error.retry_after or TRANSIENT_DELAY.delay_seconds(self.attempts, _jitter)
+            return False
+        asked = error.retry_after if isinstance(error, TransientError) else None
+        delay = asked or TRANSIENT_DELAY.delay_seconds(self.attempts, _jitter)
         job.check_again_at(job.now + timedelta(seconds=delay))
+        return True
+
+    # Rate limits and concurrency --------------------------------------------------------
+
+    def _limit(self, job: Job, kind: str) -> throttle.Limit | None:
+        return throttle.active_limit(
+            job.session, channel_id=self.channel_id, kind=kind, now=job.now
+        )
+
+    def _rate_limited(self, job: Job, connector: Connector, error: RateLimited) -> str | None:
+        limit = throttle.record_limit(
+            job.session, channel_id=self.channel_id, kind=connector.kind, error=error, now=job.now
+        )
+        return self._wait_for(job, limit, connector.label)
+
+    def _wait_for(self, job: Job, limit: throttle.Limit, label: str) -> str | None:
+        """Wait, in the state the row is in, until the limit is over; people see why."""
+        organisation = job.session.get(Organisation, self.organisation_id)
+        self.error_message = throttle.describe(
+            limit,
+            label=label,
+            zone=organisation.timezone if organisation else "UTC",
+            now=job.now,
+            then="it will go out then" if self.sent_at is None else "Sixfold looks for it then",
+        )
+        job.check_again_at(limit.until)
         return None
+
+    def _take_slot(self, job: Job, connector: Connector) -> throttle.SlotLease | None:
+        """Slots on the account and the network. They expire with the row's lease, just
+        renewed: a worker killed during the call frees them when its rows become another
+        worker's."""
+        lease_end = job.session.scalar(
+            select(Publication.locked_until).where(Publication.id == self.id)
+        )
+        return throttle.acquire_for(
+            job.session,
+            connector,
+            channel_id=self.channel_id,
+            worker_id=job.worker_id,
+            now=job.now,
+            expires_at=lease_end or job.now,
+        )
+
+    def _wait_for_slot(self, job: Job) -> str | None:
+        job.check_again_at(job.now + timedelta(seconds=SLOT_WAIT.delay_seconds(1, _jitter)))
+        return None
+
+    # Bookkeeping ------------------------------------------------------------------------
 
     def _connector(self, job: Job) -> Connector:
         return channels.connector_for(
             job.session, self.channel_id, settings=job.services.get("settings")
         )
 
-    def _reconcile(self, connector: Connector) -> RemotePost | None:
+    def _reconcile(self, job: Job, connector: Connector) -> RemotePost | None:
+        job.commit()  # The slot counts for every worker, and the lease is renewed, first.
         since = (self.sent_at or self.due_at) - RECONCILE_LOOKBACK
         own = connector.fetch_own_posts(since)
         return find_published(own, idempotency_key=self.idempotency_key, text=self.text)

@@ -108,6 +108,7 @@ def render_composer(
     verdict = guardrails.check(db, organisation, state.text, when=_risk_time(state, zone))
     mode = access.edit_mode(db, principal, post) if post is not None else EditMode.AUTHOR
     settings = review.settings_of(db, organisation.id)
+    choices = editing.channel_choices(db, organisation, state.chosen)
     return render(
         request,
         "publishing/compose.html",
@@ -115,7 +116,8 @@ def render_composer(
         post=post,
         state=state,
         mode=mode,
-        choices=editing.channel_choices(db, organisation, state.chosen),
+        choices=choices,
+        counts=_counts(choices, state),
         zone=zone.key,
         verdict=verdict,
         segments=highlight.segments(state.text, [f.to_dict() for f in verdict.findings]),
@@ -128,6 +130,12 @@ def render_composer(
         max_mib=drafts.MEDIA_MAX_BYTES // 2**20,
         link_previews=settings_of(request).link_preview_enabled,
     )
+
+
+def _counts(choices: list[editing.ChannelChoice], state: ComposerState) -> dict[int, int]:
+    """Each channel's text counted as its network counts it (composer.js keeps them current)."""
+    counts = (drafts.character_count(c.channel, c.custom_text or state.text) for c in choices)
+    return {c.channel_id: c.count for c in counts if c is not None}
 
 
 def _risk_time(state: ComposerState, zone: ZoneInfo) -> datetime | None:

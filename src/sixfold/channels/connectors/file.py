@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from sixfold.channels.base import (
     ChannelLimits,
+    Concurrency,
     ConnectorContext,
     Mention,
     Metrics,
@@ -35,6 +36,8 @@ class FileConnector:
     limits: ClassVar[ChannelLimits] = ChannelLimits(max_chars=5000)
     # Appending twice writes two lines: only reconciliation keeps it exactly once.
     idempotent: ClassVar[bool] = False
+    # Appends are serialised by the file lock; a few writers at once only queue there.
+    concurrency: ClassVar[Concurrency] = Concurrency(per_account=4, per_network=16)
     # What the file does not hold was never written (see channels.base.authoritative_record).
     authoritative_record: ClassVar[bool] = True
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sixfold.channels.base import (
     ChannelLimits,
+    Concurrency,
     ConnectorContext,
     Mention,
     Metrics,
@@ -32,6 +33,8 @@ class InternalStreamConnector:
     label: ClassVar[str] = "Internal stream"
     limits: ClassVar[ChannelLimits] = ChannelLimits(max_chars=10_000, max_media=10)
     idempotent: ClassVar[bool] = True
+    # The "network" is our own database: no rate limit to respect beyond what it takes.
+    concurrency: ClassVar[Concurrency] = Concurrency(per_account=8, per_network=32)
 
     def __init__(self, context: ConnectorContext) -> None:
         session = context.services.get("session")

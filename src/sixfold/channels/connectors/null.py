@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from sixfold.channels.base import (
     ChannelLimits,
+    Concurrency,
     ConnectorContext,
     Mention,
     Metrics,
@@ -31,6 +32,8 @@ class NullConnector:
     label: ClassVar[str] = "Null (sends nothing)"
     limits: ClassVar[ChannelLimits] = ChannelLimits(max_chars=5000)
     idempotent: ClassVar[bool] = True
+    # Nothing is sent anywhere, so nothing needs holding back.
+    concurrency: ClassVar[Concurrency] = Concurrency(per_account=8, per_network=32)
 
     def __init__(self, context: ConnectorContext) -> None:
         self.channel_id = context.channel_id

@@ -14,6 +14,7 @@
   // The issue asks for feedback within 150 ms of a pause: 100 ms of quiet, then a check
   // that answers in a few milliseconds. Stale answers are aborted, so checking often is cheap.
   const RISK_DELAY_MS = 100;
+  const COUNT_DELAY_MS = 100;
   const SAVE_EVERY_MS = 3000;
   const RETRY_OFFLINE_MS = 10000;
   const PREVIEW_DELAY_MS = 800;
@@ -107,10 +108,59 @@
   }
 
   // Counters -----------------------------------------------------------------------------------
+  // Networks count differently (X counts a link as 23 and a CJK character as 2, Bluesky counts
+  // graphemes), so the server counts each channel's text by its network's rule. Typing never
+  // waits for it: until the answer for the current text arrives, the last answer adjusted by
+  // what was typed since stands in, and before any answer the code points do.
+
+  const counts = { timer: null, controller: null, known: new Map() };
 
   function textFor(id) {
     const custom = customText(id);
     return custom && custom.value ? custom.value : text.value;
+  }
+
+  function countOf(id) {
+    const value = textFor(id);
+    const known = counts.known.get(id);
+    if (!known) return length(value);
+    if (known.text === value) return known.count;
+    return Math.max(0, known.count + length(value) - length(known.text));
+  }
+
+  function scheduleCount() {
+    clearTimeout(counts.timer);
+    counts.timer = setTimeout(fetchCounts, COUNT_DELAY_MS);
+  }
+
+  async function fetchCounts() {
+    const ids = channelBoxes().filter((box) => box.dataset.limit).map((box) => box.dataset.channel);
+    if (!ids.length) return;
+    const counted = new Map(ids.map((id) => [id, textFor(id)]));
+    const data = snapshot();
+    const body = { text: data.text, channel_ids: ids.map(Number), channel_texts: data.channel_texts };
+    if (counts.controller) counts.controller.abort();
+    counts.controller = new AbortController();
+    try {
+      const response = await api("POST", "/api/v1/character-counts", body, counts.controller.signal);
+      if (!response.ok) return;
+      for (const found of (await response.json()).counts) {
+        const id = String(found.channel_id);
+        if (counted.has(id)) counts.known.set(id, { text: counted.get(id), count: found.count });
+      }
+      updateCounters();
+    } catch {
+      // Aborted by newer typing, or offline: the estimate stands until the next answer.
+    }
+  }
+
+  function seedCounts() {
+    // The page was drawn with the server's counts of the texts it shows.
+    for (const box of channelBoxes()) {
+      if (box.dataset.count) {
+        counts.known.set(box.dataset.channel, { text: textFor(box.dataset.channel), count: Number(box.dataset.count) });
+      }
+    }
   }
 
   function updateCounters() {
@@ -118,7 +168,7 @@
     for (const box of channelBoxes()) {
       const id = box.dataset.channel;
       const limit = Number(box.dataset.limit || 0);
-      const count = length(textFor(id));
+      const count = countOf(id);
       const over = limit > 0 && count > limit;
       const counter = form.querySelector(`[data-counter="${id}"]`);
       if (counter) {
@@ -247,6 +297,7 @@
     state.changes += 1;
     keepLocally();
     updateCounters();
+    scheduleCount();
     if (source) scheduleRisk(source);
     if (!autosaves()) {
       setStatus("Not saved yet — kept in this browser until you save your edit.", "pending");
@@ -602,6 +653,7 @@
   window.addEventListener("online", () => { if (state.dirty) save(); });
 
   showWhen();
+  seedCounts();
   updateCounters();
   restore();
   if (firstLink(text.value)) updatePreview();
