@@ -1,8 +1,12 @@
 """Measure the risk engine on tests/data/risk/eval.jsonl.
 
-Prints recall on the risky posts, the false-positive rate on the benign ones (a post is flagged
-when its verdict is review or block), a breakdown by the set's categories and a per-scanner
-table. Run: .venv/bin/python bench/risk_eval.py [--show-misses] [--show-false-positives]
+Prints recall on the risky posts and the false-positive rate on the benign ones (a post is
+flagged when its verdict is review or block) twice: with the built-in calendar only, and with
+the news register (tests/data/risk/news-register.yaml: the events that were in the news on the
+posts' dates, as a person would have confirmed them from news-feed suggestions) added to it.
+Then a breakdown by the set's categories and a per-scanner table, for the news-register run.
+Posts with an ``alt_text`` field (the description of their image) are checked with it, as the
+composer does. Run: .venv/bin/python bench/risk_eval.py [--show-misses] [--show-false-positives]
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sixfold.risk import Context, EventRegister, Policy, Severity, Verdict, VerdictLevel
+from sixfold.risk import BatchItem, Context, EventRegister, Policy, Severity, Verdict, VerdictLevel
 from sixfold.risk.engine import default_engine
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "risk"
@@ -25,11 +29,17 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def evaluate(rows: list[dict[str, Any]]) -> list[Verdict]:
-    events = EventRegister.builtin().extended(EventRegister.from_yaml(DATA / "events.yaml"))
-    base = Context(policy=Policy.from_yaml(DATA / "policy.yaml"), events=events)
-    engine = default_engine()
-    return [engine.check(row["text"], base.on(dt.date.fromisoformat(row["date"]))) for row in rows]
+def alt_texts(row: dict[str, Any]) -> tuple[str, ...]:
+    alt = row.get("alt_text") or ()
+    return (alt,) if isinstance(alt, str) else tuple(alt)
+
+
+def evaluate(rows: list[dict[str, Any]], events: EventRegister) -> list[Verdict]:
+    context = Context(policy=Policy.from_yaml(DATA / "policy.yaml"), events=events)
+    items = [
+        BatchItem(row["text"], dt.date.fromisoformat(row["date"]), alt_texts(row)) for row in rows
+    ]
+    return default_engine().check_many(items, context)
 
 
 def flagged(verdict: Verdict) -> bool:
@@ -40,25 +50,26 @@ def scanners_that_flag(verdict: Verdict) -> set[str]:
     return {f.scanner for f in verdict.findings if f.severity is not Severity.INFO}
 
 
-def print_summary(rows: list[dict[str, Any]], verdicts: list[Verdict]) -> None:
-    risky = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "risky"]
-    benign = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "benign"]
-    recall = sum(map(flagged, risky)) / len(risky)
-    fpr = sum(map(flagged, benign)) / len(benign)
-    print(f"posts: {len(rows)} ({len(risky)} risky, {len(benign)} benign)")
-    print(f"recall on risky:      {recall:.3f}  (target >= {RECALL_TARGET})")
-    print(f"false-positive rate:  {fpr:.3f}  (target <= {FPR_TARGET})")
+def rate(verdicts: list[Verdict]) -> tuple[float, int, int]:
+    hits = sum(map(flagged, verdicts))
+    return hits / len(verdicts), hits, len(verdicts)
+
+
+def print_summary(name: str, rows: list[dict[str, Any]], verdicts: list[Verdict]) -> None:
+    pairs = list(zip(rows, verdicts, strict=True))
+    risky = [v for r, v in pairs if r["label"] == "risky"]
+    benign = [v for r, v in pairs if r["label"] == "benign"]
+    imaged = [v for r, v in pairs if r["label"] == "risky" and alt_texts(r)]
+    recall, fpr = rate(risky), rate(benign)
     blocked = sum(v.verdict is VerdictLevel.BLOCK for v in risky)
+    print(f"\n## {name}")
+    target = f"target >= {RECALL_TARGET}"
+    print(f"recall on risky:      {recall[0]:.3f}  ({recall[1]}/{recall[2]}; {target})")
+    print(f"false-positive rate:  {fpr[0]:.3f}  ({fpr[1]}/{fpr[2]}; target <= {FPR_TARGET})")
     print(f"risky posts blocked:  {blocked}/{len(risky)}; the rest caught go to review")
-    # The set marks posts whose offence was in the picture with "[image: ...]"; a text-only
-    # engine can fairly miss those, so recall is also given without them.
-    text_only = [
-        v
-        for r, v in zip(rows, verdicts, strict=True)
-        if r["label"] == "risky" and "[image:" not in r["text"]
-    ]
-    text_recall = sum(map(flagged, text_only)) / len(text_only)
-    print(f"recall without image-borne posts: {text_recall:.3f}  ({len(text_only)} posts)")
+    if imaged:
+        image = rate(imaged)
+        print(f"risky posts with an image description: {image[1]}/{image[2]} flagged")
 
 
 def print_categories(rows: list[dict[str, Any]], verdicts: list[Verdict]) -> None:
@@ -98,7 +109,7 @@ def print_rows(rows: list[dict[str, Any]], verdicts: list[Verdict], *, label: st
     for row, verdict in zip(rows, verdicts, strict=True):
         if row["label"] == label and flagged(verdict) == want_flagged:
             reasons = "; ".join(
-                f"{f.scanner}/{f.severity.value}: {row['text'][f.start : f.end]!r}"
+                f"{f.scanner}/{f.severity.value}: {f.message[:90]!r}"
                 for f in verdict.findings
                 if f.severity is not Severity.INFO
             )
@@ -111,16 +122,27 @@ def main() -> None:
     parser.add_argument("--show-false-positives", action="store_true", help="list flagged benign")
     args = parser.parse_args()
     rows = load_rows(DATA / "eval.jsonl")
-    verdicts = evaluate(rows)
-    print_summary(rows, verdicts)
-    print_categories(rows, verdicts)
-    print_scanners(rows, verdicts)
-    if args.show_misses:
-        print("\nmissed risky posts:")
-        print_rows(rows, verdicts, label="risky")
-    if args.show_false_positives:
-        print("\nflagged benign posts:")
-        print_rows(rows, verdicts, label="benign")
+    calendar = EventRegister.builtin()
+    news = calendar.extended(EventRegister.from_yaml(DATA / "news-register.yaml"))
+    runs = {
+        "built-in calendar only": evaluate(rows, calendar),
+        f"built-in calendar + news register ({len(news) - len(calendar)} events)": evaluate(
+            rows, news
+        ),
+    }
+    print(f"posts: {len(rows)} ({sum(r['label'] == 'risky' for r in rows)} risky)")
+    for name, verdicts in runs.items():
+        print_summary(name, rows, verdicts)
+    for name, verdicts in runs.items():
+        print(f"\n## {name}: by category and scanner")
+        print_categories(rows, verdicts)
+        print_scanners(rows, verdicts)
+        if args.show_misses:
+            print("\nmissed risky posts:")
+            print_rows(rows, verdicts, label="risky")
+        if args.show_false_positives:
+            print("\nflagged benign posts:")
+            print_rows(rows, verdicts, label="benign")
 
 
 if __name__ == "__main__":

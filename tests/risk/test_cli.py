@@ -133,3 +133,29 @@ def test_large_batches_finish_with_a_progress_bar_on_stderr(app: typer.Typer) ->
     code, out, _ = _run(app, "--file", "-", "--format", "jsonl", stdin=lines)
     assert code == 0
     assert len(out.splitlines()) == 600
+
+
+def test_alt_texts_in_jsonl_are_checked_and_located(app: typer.Typer) -> None:
+    lines = [
+        json.dumps({"id": "a", "text": "New mugs!", "alt_text": ["A mug", "A mug: fuck off"]}),
+        json.dumps({"id": "b", "text": "New mugs!", "alt_text": "A plain white mug"}),
+        json.dumps({"id": "c", "text": "hi", "alt_text": 5}),
+    ]
+    code, out, err = _run(app, "--file", "-", "--format", "jsonl", stdin="\n".join(lines))
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r["verdict"] for r in records] == ["block", "ok"]
+    finding = records[0]["findings"][0]
+    assert finding["location"] == "alt_text"
+    assert finding["image"] == 1
+    assert "A mug: fuck off"[finding["start"] : finding["end"]] == "fuck"
+    assert "line 3: 'alt_text' must be a string or a list of strings" in err
+
+
+def test_a_large_batch_is_checked_in_chunks_with_the_same_verdicts(app: typer.Typer) -> None:
+    posts = [{"id": i, "text": t} for i, t in enumerate(["Hello", "what the fuck"] * 400)]
+    stdin = "\n".join(json.dumps(p) for p in posts)
+    code, out, _ = _run(app, "--file", "-", "--format", "jsonl", stdin=stdin)
+    verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
+    assert code == 1
+    assert verdicts == ["ok", "block"] * 400

@@ -34,6 +34,7 @@ TRIGGERS = {
     "personal_data": ("card 4111 1111 1111 1111", None),
     "secrets": ("key AKIAIOSFODNN7EXAMPLE", None),
     "hot_topics": ("Vote Republican", None),
+    "harmful_messaging": ("Man up and order the wings", None),
     "off_brand": ("we are so drunk right now", None),
     "links": ("http://bit.ly/abc", None),
 }

@@ -65,6 +65,15 @@ CATEGORIES: tuple[Category, ...] = (
     Category("politics", "hot_topics", "Party politics."),
     Category("religion", "hot_topics", "Religion."),
     Category("social_issue", "hot_topics", "Contested social issues (abortion, gun control…)."),
+    Category(
+        "racist_trope",
+        "harmful_messaging",
+        "Racist imagery or language: apes next to Black people, whiteness as purity.",
+    ),
+    Category("stereotype", "harmful_messaging", 'Gender stereotypes ("think like a man").'),
+    Category(
+        "consent", "harmful_messaging", "Consent made light of: drink spiking, ignoring a 'no'."
+    ),
     Category("intoxication", "off_brand", "Being drunk or high, in the first person."),
     Category("personal_life", "off_brand", "Private relationships and personal life."),
     Category(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -112,6 +113,10 @@ def check(
     *,
     when: dt.datetime | None = None,
     channel: str = "",
+    alt_texts: Sequence[str] = (),
 ) -> Verdict:
-    """The verdict on `text` under the organisation's rules, at the time it would go out."""
-    return check_text(text, risk_context(session, organisation, when=when, channel=channel))
+    """The verdict on `text` under the organisation's rules, at the time it would go out.
+    ``alt_texts`` are the descriptions of the post's images, read with the text; a finding in
+    one has ``location`` "alt_text" and the image's index, and its span points into it."""
+    context = risk_context(session, organisation, when=when, channel=channel)
+    return check_text(text, context, alt_texts=alt_texts)

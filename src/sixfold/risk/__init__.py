@@ -5,13 +5,24 @@ A pure library (no database, no web). Typical use::
     from sixfold.risk import Context, Policy, check_text
     verdict = check_text("Stay safe out there! 20% off everything today", Context())
     verdict.verdict  # VerdictLevel.OK / REVIEW / BLOCK, with findings pointing at spans
+
+A post's image descriptions go in ``alt_texts=[...]`` (``BatchItem.alt_texts`` in a batch); a
+finding made in one has ``location`` ``alt_text`` and the image's index in ``image``.
 """
 
 from sixfold.risk.document import Document, View
 from sixfold.risk.engine import BatchItem, Engine, check_batch, check_text, default_engine
 from sixfold.risk.events import Event, EventRegister, RegisterError
 from sixfold.risk.lexicon import Hit, LexiconIndex
-from sixfold.risk.model import Context, Finding, Scanner, Severity, Verdict, VerdictLevel
+from sixfold.risk.model import (
+    Context,
+    Finding,
+    Location,
+    Scanner,
+    Severity,
+    Verdict,
+    VerdictLevel,
+)
 from sixfold.risk.policy import Policy, PolicyError
 from sixfold.risk.registry import SCANNER_TYPES, RegistryError, ScannerSpec, load_registry
 
@@ -26,6 +37,7 @@ __all__ = [
     "Finding",
     "Hit",
     "LexiconIndex",
+    "Location",
     "Policy",
     "PolicyError",
     "RegisterError",

@@ -4,7 +4,9 @@
                   [--policy PATH] [--date YYYY-MM-DD]
 
 Exit status 0 when no post is blocked, 1 when one is, 2 on a usage error. A bad input line is
-reported on stderr with its number and skipped; it never aborts the batch.
+reported on stderr with its number and skipped; it never aborts the batch. An input line may
+carry ``alt_text`` (a string, or a list with one description per image); a finding made in an
+image description adds ``"location": "alt_text"`` and the image's index to its record.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.text import Text
 
-from sixfold.risk.engine import default_engine
+from sixfold.risk.engine import BatchItem, default_engine
 from sixfold.risk.events import EventRegister, RegisterError
-from sixfold.risk.model import Context, Severity, Verdict, VerdictLevel
+from sixfold.risk.model import Context, Finding, Location, Severity, Verdict, VerdictLevel
 from sixfold.risk.policy import Policy, PolicyError
 
 PROGRESS_THRESHOLD = 500  # posts; smaller batches finish before a bar is worth drawing
+_CHUNK = 2000  # posts per batch call when a progress bar is shown
 _STYLES = {Severity.BLOCK: "bold red", Severity.REVIEW: "yellow", Severity.INFO: "cyan"}
 
 
@@ -43,6 +46,7 @@ class Post:
     id: object
     text: str
     date: dt.date
+    alt_texts: tuple[str, ...] = ()
 
 
 def register(app: typer.Typer) -> None:
@@ -150,24 +154,35 @@ def _parse_post(line: str, number: int, default_date: dt.date) -> Post:
             day = dt.date.fromisoformat(str(data["date"]))
         except ValueError:
             raise ValueError(f"'date' {data['date']!r} is not YYYY-MM-DD") from None
-    return Post(data.get("id", number), data["text"], day)
+    return Post(data.get("id", number), data["text"], day, _alt_texts(data.get("alt_text")))
+
+
+def _alt_texts(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError("'alt_text' must be a string or a list of strings")
 
 
 def _check_all(posts: list[Post], context: Context) -> list[Verdict]:
     engine = default_engine()
-    if len(posts) < PROGRESS_THRESHOLD:
-        return [engine.check(p.text, _on(context, p.date)) for p in posts]
-    verdicts = []
+    items = [
+        BatchItem(p.text, None if p.date == context.date else _posting_time(p.date), p.alt_texts)
+        for p in posts
+    ]
+    if len(items) < PROGRESS_THRESHOLD:
+        return engine.check_many(items, context)
+    verdicts: list[Verdict] = []
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("checking posts", total=len(posts))
-        for post in posts:
-            verdicts.append(engine.check(post.text, _on(context, post.date)))
-            progress.advance(task)
+        task = progress.add_task("checking posts", total=len(items))
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            verdicts.extend(engine.check_many(chunk, context))
+            progress.advance(task, len(chunk))
     return verdicts
-
-
-def _on(context: Context, day: dt.date) -> Context:
-    return context if day == context.date else context.on(_posting_time(day))
 
 
 def _record(post: Post, verdict: Verdict) -> dict[str, Any]:
@@ -175,18 +190,23 @@ def _record(post: Post, verdict: Verdict) -> dict[str, Any]:
         "id": post.id,
         "verdict": verdict.verdict.value,
         "score": round(verdict.score, 3),
-        "findings": [
-            {
-                "scanner": f.scanner,
-                "category": f.category,
-                "severity": f.severity.value,
-                "start": f.start,
-                "end": f.end,
-                "message": f.message,
-            }
-            for f in verdict.findings
-        ],
+        "findings": [_finding_record(f) for f in verdict.findings],
     }
+
+
+def _finding_record(f: Finding) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "scanner": f.scanner,
+        "category": f.category,
+        "severity": f.severity.value,
+        "start": f.start,
+        "end": f.end,
+        "message": f.message,
+    }
+    if f.location is not Location.TEXT:
+        record["location"] = f.location.value
+        record["image"] = f.image
+    return record
 
 
 def _emit(posts: list[Post], verdicts: list[Verdict], output: OutputFormat) -> None:
@@ -208,13 +228,21 @@ def _print_report(console: Console, post: Post, verdict: Verdict) -> None:
     console.print(Text("  ") + highlighted(post.text, verdict, plain=not console.is_terminal))
     for f in verdict.findings:
         line = Text(f"  - {f.severity.value:<6} ", style=_STYLES[f.severity])
-        line.append(f"{f.category} [{f.start}:{f.end}]: {f.message}", style="default")
+        where = f"[{f.start}:{f.end}]"
+        if f.location is not Location.TEXT and f.image is not None:
+            alt = post.alt_texts[f.image]
+            where = f"in image {f.image + 1}'s description »{alt[f.start : f.end]}«"
+        line.append(f"{f.category} {where}: {f.message}", style="default")
         console.print(line)
 
 
 def highlighted(text: str, verdict: Verdict, *, plain: bool) -> Text:
     """The post with flagged spans styled; on a plain stream they are bracketed »like this«."""
-    spans = sorted((f.start, f.end, f.severity) for f in verdict.findings if f.end > f.start)
+    spans = sorted(
+        (f.start, f.end, f.severity)
+        for f in verdict.findings
+        if f.end > f.start and f.location is Location.TEXT
+    )
     if plain:
         return Text(_bracketed(text, [(s, e) for s, e, _ in spans]))
     rendered = Text(text)

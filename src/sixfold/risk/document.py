@@ -14,6 +14,13 @@ Views:
   letter-by-letter spellings ("f u c k", "s-h-i-t") joined. Its offsets point straight into the
   original text. ``collapsed`` lists the squeezed spans that were joined, where word boundaries
   were erased on purpose and a match may therefore start or end mid-word.
+
+A post's images are part of what its readers see, and Sixfold requires a description (alt text)
+for each. A document built with ``alt_texts`` reads the post text and the descriptions as one
+text, joined by a blank line, so a rule sees "remember Pearl Harbor" in the text and a mascot in
+the picture together. ``parts`` records where each piece lies; ``locate`` turns a span of the
+joined text back into (part, span inside that part), which the engine uses to point every
+finding into the text it came from.
 """
 
 from __future__ import annotations
@@ -38,9 +45,17 @@ _INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 _LEET_SYMBOLS = {"!": "i", "|": "l"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_TOKEN = re.compile(r"[a-z0-9@$!|]+")
 # A letter touching a digit or symbol: only tokens with one may be leetspeak.
 _MAYBE_LEET = re.compile(r"[a-z][0-9@$!|]|[0-9@$][a-z]")
+# The same pairs, found from their digit or symbol: those are rare in text, so the search skips
+# quickly over the letters between them.
+_LEET_SYMBOL = re.compile(r"[0-9@$!|](?<=[a-z][0-9@$!|])|[0-9@$](?=[a-z])")
+# A whole token (a run of letters, digits and leet symbols) that holds such a pair. A search
+# starts at a token's first character, so a match is always a complete token.
+_TOKEN_REST = re.compile(r"[a-z0-9@$!|]*")
+_TOKEN_START = re.compile(r"[a-z0-9@$!|]*\Z")
+_LONGEST_TOKEN = 40
+_TOKEN_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|")
 # Number-like parts of a token (the "55" of "Galaxy A55", the "10" of "10am") are not leetspeak.
 _NUMBER_EDGE = re.compile(r"^[0-9]{2,}|[0-9]{2,}$")
 # Three or more single characters separated by one or two separator characters: "f.u.c.k",
@@ -75,6 +90,74 @@ def fold_char(char: str) -> str:
     return "".join(CONFUSABLES.get(c, c) for c in kept.casefold())
 
 
+class _FoldTable(dict[int, str]):
+    """Code point -> folded string, for ``str.translate``; filled on first sight of each
+    character (a memo, like ``fold_char``'s cache)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = char.lower() if code < 128 else fold_char(char)
+        self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+_ASCII_TABLE = {code: chr(code).lower() for code in range(128)}
+
+
+def folds_one_for_one(text: str) -> bool:
+    """Whether every character folds to exactly one, so the folded view's offsets are the
+    original's (true of ASCII, most accents and emoji)."""
+    return text.isascii() or all(len(_FOLD_TABLE[ord(c)]) == 1 for c in _NON_ASCII.findall(text))
+
+
+def fold_text(text: str) -> str:
+    """The folded view's text without its offset map: what the batch planner reads."""
+    return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
+
+
+def fold_texts(texts: Sequence[str], separator: str) -> list[str]:
+    """``fold_text`` of many texts, the non-ASCII ones folded in one pass; ``separator`` must
+    be an ASCII character none of them holds."""
+    folded = [t.lower() if t.isascii() else "" for t in texts]
+    others = [i for i, t in enumerate(texts) if not folded[i] and t]
+    if others:
+        joined = separator.join(texts[i] for i in others)
+        # Every character of the texts is in the table: a miss costs translate an exception.
+        table = dict(_ASCII_TABLE)
+        for char in set(_NON_ASCII.findall(joined)):
+            table[ord(char)] = _FOLD_TABLE[ord(char)]
+        for i, text in zip(others, joined.translate(table).split(separator), strict=True):
+            folded[i] = text
+    return folded
+
+
+def deleet_text(folded: str) -> str:
+    """Leetspeak read as letters, one character for one: the squeezed text of a folded text
+    that has no letter-by-letter run. Only tokens (runs of letters, digits and leet symbols)
+    holding a letter next to a digit or symbol are looked at."""
+    pieces: list[str] = []
+    cursor = done = 0
+    for pair in _LEET_SYMBOL.finditer(folded):
+        if pair.start() < done:
+            continue  # another pair of a token already read
+        head = _TOKEN_START.search(folded, max(0, pair.start() - _LONGEST_TOKEN), pair.start())
+        start = head.start() if head else pair.start()
+        while start > 0 and folded[start - 1] in _TOKEN_CHARACTERS:
+            start -= 1  # only for a token longer than _LONGEST_TOKEN
+        match = _TOKEN_REST.match(folded, pair.end())
+        done = match.end() if match else pair.end()
+        token = folded[start:done]
+        read = _deleet(token)
+        if read != token:
+            pieces += [folded[cursor:start], read]
+            cursor = done
+    if not pieces:
+        return folded
+    pieces.append(folded[cursor:])
+    return "".join(pieces)
+
+
 def _fold(text: str) -> View:
     if text.isascii():
         return View(text.lower(), range(len(text)))
@@ -96,10 +179,8 @@ def _fold(text: str) -> View:
     return View("".join(chars), offsets)
 
 
-def _deleet_token(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if not _MAYBE_LEET.search(token):
-        return token
+@functools.lru_cache(maxsize=8192)
+def _deleet(token: str) -> str:
     protected = {i for m in _NUMBER_EDGE.finditer(token) for i in range(m.start(), m.end())}
     out = []
     for i, char in enumerate(token):
@@ -115,8 +196,7 @@ def _deleet_token(match: re.Match[str]) -> str:
 
 def _squeeze(folded: View) -> tuple[View, tuple[tuple[int, int], ...]]:
     text = folded.text
-    if _MAYBE_LEET.search(text):
-        text = _TOKEN.sub(_deleet_token, text)  # one-for-one, so offsets are unchanged
+    text = deleet_text(text)  # one-for-one, so offsets are unchanged
     runs = list(_SPELLED_OUT.finditer(text))
     if not runs:
         return View(text, folded.offsets), ()
@@ -139,17 +219,63 @@ def _squeeze(folded: View) -> tuple[View, tuple[tuple[int, int], ...]]:
     return View("".join(chars), offsets), tuple(collapsed)
 
 
+# Between the post text and each image description: a blank line, so words never run together.
+ALT_SEPARATOR = "\n\n"
+
+
+def _parts(text: str, alt_texts: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    parts = [(0, len(text))]
+    cursor = len(text)
+    for alt in alt_texts:
+        cursor += len(ALT_SEPARATOR)
+        parts.append((cursor, cursor + len(alt)))
+        cursor += len(alt)
+    return tuple(parts)
+
+
 class Document:
-    """The original text and its normalised views; built once per post, read by every scanner."""
+    """The original text and its normalised views; built once per post, read by every scanner.
 
-    __slots__ = ("cache", "collapsed", "folded", "squeezed", "text")
+    With ``alt_texts``, ``text`` is the post text and the image descriptions joined by
+    ``ALT_SEPARATOR``; ``parts[0]`` is the post text's span in it and ``parts[i]`` the span of
+    image ``i - 1``'s description.
+    """
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.folded = _fold(text)
-        self.squeezed, self.collapsed = _squeeze(self.folded)
+    __slots__ = ("_collapsed", "_folded", "_squeezed", "cache", "parts", "text")
+
+    def __init__(self, text: str, alt_texts: Sequence[str] = ()) -> None:
+        self.parts = _parts(text, alt_texts) if alt_texts else ((0, len(text)),)
+        self.text = self.joined(text, alt_texts)
+        # The views are built when a scanner first reads them: some read only the text.
+        self._folded: View | None = None
+        self._squeezed: View | None = None
+        self._collapsed: tuple[tuple[int, int], ...] = ()
         # Scanners share work through this cache (lexicon hits, tokens), keyed by who made it.
         self.cache: dict[object, Any] = {}
+
+    @property
+    def folded(self) -> View:
+        if self._folded is None:
+            self._folded = _fold(self.text)
+        return self._folded
+
+    @property
+    def squeezed(self) -> View:
+        if self._squeezed is None:
+            self._squeezed, self._collapsed = _squeeze(self.folded)
+        return self._squeezed
+
+    @property
+    def collapsed(self) -> tuple[tuple[int, int], ...]:
+        """The squeezed spans that were spelled out letter by letter."""
+        if self._squeezed is None:
+            self._squeezed, self._collapsed = _squeeze(self.folded)
+        return self._collapsed
+
+    @staticmethod
+    def joined(text: str, alt_texts: Sequence[str] = ()) -> str:
+        """The text a document with these image descriptions reads."""
+        return ALT_SEPARATOR.join([text, *alt_texts]) if alt_texts else text
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the squeezed view to the original text."""
@@ -163,3 +289,24 @@ class Document:
     def in_collapsed(self, start: int, end: int) -> bool:
         """Whether a squeezed span lies inside a run that was spelled out letter by letter."""
         return any(s <= start and end <= e for s, e in self.collapsed)
+
+    @property
+    def has_images(self) -> bool:
+        return len(self.parts) > 1
+
+    def part_at(self, offset: int) -> int:
+        """The part (0 = post text, i = image i - 1) an ORIGINAL offset falls in; an offset in
+        the blank line between two parts belongs to the next one."""
+        for index, (_, end) in enumerate(self.parts):
+            if offset < end:
+                return index
+        return len(self.parts) - 1
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int]:
+        """(part, start, end) of an ORIGINAL span, relative to the part its start lies in and
+        clipped to that part, so it always indexes inside the part's own text."""
+        index = self.part_at(start)
+        first, last = self.parts[index]
+        local_start = min(max(start, first), last) - first
+        local_end = min(max(end, first), last) - first
+        return index, local_start, max(local_start, local_end)

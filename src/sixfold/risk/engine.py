@@ -4,61 +4,122 @@
 serves imports and the command line (many posts, one context, optional per-post dates). Both
 use a default engine built once on first use from the shipped registry and lexicons; the engine
 is immutable afterwards, so sharing it between threads is safe.
+
+A post may carry the descriptions (alt texts) of its images. They are read together with the
+text, and a finding made in one of them says so (``Finding.location``) and points into it.
+
+The batch path gives the same verdicts as checking each post alone, faster: see batch.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sixfold.risk.batch import BatchPlanner
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import LexiconIndex, builtin_lexicons
-from sixfold.risk.model import Context, Finding, Scanner, Verdict
+from sixfold.risk.model import Context, Finding, Location, Scanner, Verdict, VerdictLevel
 from sixfold.risk.registry import build_scanners, load_registry
+
+# A post of a batch as the engine keys it: text, image descriptions, posting date.
+_Key = tuple[str, tuple[str, ...], dt.date | dt.datetime | None]
+
+# What a post with no findings gets; verdicts are immutable, so one object serves them all.
+CLEAN = Verdict(verdict=VerdictLevel.OK, score=0.0, findings=())
 
 
 @dataclass(frozen=True, slots=True)
 class BatchItem:
-    """One post of a batch; ``when`` overrides the batch context's posting date."""
+    """One post of a batch; ``when`` overrides the batch context's posting date and
+    ``alt_texts`` are the descriptions of the post's images, in order."""
 
     text: str
     when: dt.date | dt.datetime | None = None
+    alt_texts: tuple[str, ...] = ()
 
 
 class Engine:
     """Runs every configured scanner over a post and lets the policy decide."""
 
-    def __init__(self, scanners: Sequence[Scanner]) -> None:
+    def __init__(self, scanners: Sequence[Scanner], index: LexiconIndex | None = None) -> None:
         self.scanners = tuple(scanners)
+        self._planner = BatchPlanner(self.scanners, index)
 
     @classmethod
     def from_registry(cls, registry: Path | str | None = None) -> Engine:
         index = LexiconIndex(builtin_lexicons())
-        return cls(build_scanners(load_registry(registry), index))
+        return cls(build_scanners(load_registry(registry), index), index)
 
-    def findings(self, document: Document, context: Context) -> list[Finding]:
+    def findings(
+        self, document: Document, context: Context, only: Sequence[Scanner] | None = None
+    ) -> list[Finding]:
+        """Every finding of the scanners (or of ``only`` those), pointing into the part of the
+        post (text or image description) it was found in."""
         disabled = context.policy.disabled_scanners
         found: list[Finding] = []
-        for scanner in self.scanners:
+        for scanner in self.scanners if only is None else only:
             if scanner.name not in disabled:
                 found.extend(scanner.scan(document, context))
-        return found
+        return _located(document, found) if document.has_images else found
 
-    def check(self, text: str, context: Context) -> Verdict:
-        return context.policy.decide(self.findings(Document(text), context))
+    def check(self, text: str, context: Context, *, alt_texts: Sequence[str] = ()) -> Verdict:
+        document = Document(text, alt_texts)
+        return context.policy.decide(self.findings(document, context))
 
     def check_many(self, items: Iterable[str | BatchItem], context: Context) -> list[Verdict]:
+        """Verdicts for many posts, equal to checking each alone. Identical posts (same text,
+        images and date) are checked once; cheap passes over the whole batch decide which
+        scanners can find anything in each post, and only those run (see batch.py)."""
+        keys: list[_Key] = [
+            (item, (), None) if isinstance(item, str) else (item.text, item.alt_texts, item.when)
+            for item in items
+        ]
+        first: dict[_Key, int] = {}
+        for key in keys:
+            first.setdefault(key, len(first))
+        verdicts = self._check_unique(list(first), context)
+        return [verdicts[first[key]] for key in keys]
+
+    def _check_unique(self, posts: list[_Key], context: Context) -> list[Verdict]:
+        today = context.date
+        days = [today if when is None else _day(when) for _, _, when in posts]
+        texts = [text if not alts else Document.joined(text, alts) for text, alts, _ in posts]
+        plan, built = self._planner.plan(texts, days, context)
         verdicts = []
-        for item in items:
-            if isinstance(item, str):
-                verdicts.append(self.check(item, context))
-            else:
-                local = context if item.when is None else context.on(item.when)
-                verdicts.append(self.check(item.text, local))
+        for i, ((text, alts, when), selected) in enumerate(zip(posts, plan, strict=True)):
+            if not selected:
+                verdicts.append(CLEAN)
+                continue
+            local = context if when is None else context.on(when)
+            document = built.get(i) if not alts else None
+            if document is None:
+                document = Document(text, alts)
+            verdicts.append(local.policy.decide(self.findings(document, local, selected)))
         return verdicts
+
+
+def _day(when: dt.date | dt.datetime) -> dt.date:
+    return when.date() if isinstance(when, dt.datetime) else when
+
+
+def _located(document: Document, findings: list[Finding]) -> list[Finding]:
+    located = []
+    for finding in findings:
+        part, start, end = document.locate(finding.start, finding.end)
+        if part == 0:
+            located.append(dataclasses.replace(finding, start=start, end=end))
+        else:
+            located.append(
+                dataclasses.replace(
+                    finding, start=start, end=end, location=Location.ALT_TEXT, image=part - 1
+                )
+            )
+    return located
 
 
 @functools.cache
@@ -67,9 +128,12 @@ def default_engine() -> Engine:
     return Engine.from_registry()
 
 
-def check_text(text: str, context: Context | None = None) -> Verdict:
-    """Check one post: the call behind live feedback while the author types."""
-    return default_engine().check(text, context or Context())
+def check_text(
+    text: str, context: Context | None = None, *, alt_texts: Sequence[str] = ()
+) -> Verdict:
+    """Check one post (and its image descriptions): the call behind live feedback while the
+    author types."""
+    return default_engine().check(text, context or Context(), alt_texts=alt_texts)
 
 
 def check_batch(items: Iterable[str | BatchItem], context: Context | None = None) -> list[Verdict]:

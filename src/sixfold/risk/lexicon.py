@@ -80,12 +80,23 @@ class LexiconIndex:
                 if key:
                     self._terms.setdefault(name, []).append((key, prefix))
                     entries.setdefault(key, []).append((len(key), name, raw.rstrip("*"), prefix))
-        self._automaton: Any = ahocorasick.Automaton()
-        for key, values in entries.items():
-            self._automaton.add_word(key, tuple(values))
+        self._entries = entries
+        self._automaton: Any = _automaton(entries)
         self._empty = not entries
-        if not self._empty:
-            self._automaton.make_automaton()
+
+    def automaton(self, lexicons: Iterable[str] | None = None) -> Any:
+        """An automaton over the terms of the named lexicons (of all, when None), whose values
+        are ``(length, lexicon, term, prefix)`` tuples; None when there is no term. The batch
+        planner runs these over many posts at once."""
+        if lexicons is None:
+            return None if self._empty else self._automaton
+        wanted = frozenset(lexicons)
+        entries = {
+            key: kept
+            for key, values in self._entries.items()
+            if (kept := [v for v in values if v[1] in wanted])
+        }
+        return _automaton(entries) if entries else None
 
     def terms(self, lexicon: str) -> list[tuple[str, bool]]:
         """The normalised terms of one lexicon and whether each is a prefix term."""
@@ -113,6 +124,15 @@ class LexiconIndex:
                     hit = Hit(lexicon, term, start, end, *original)
                     hits.setdefault(lexicon, []).append(hit)
         return _drop_idiomatic(hits)
+
+
+def _automaton(entries: Mapping[str, list[tuple[int, str, str, bool]]]) -> Any:
+    automaton: Any = ahocorasick.Automaton()
+    for key, values in entries.items():
+        automaton.add_word(key, tuple(values))
+    if entries:
+        automaton.make_automaton()
+    return automaton
 
 
 class _Hashtags:

@@ -45,9 +45,21 @@ _SEVERITY_RANK = {Severity.INFO: 0, Severity.REVIEW: 1, Severity.BLOCK: 2}
 _VERDICT_RANK = {VerdictLevel.OK: 0, VerdictLevel.REVIEW: 1, VerdictLevel.BLOCK: 2}
 
 
+class Location(enum.StrEnum):
+    """Which text of the post a finding points into."""
+
+    TEXT = "text"
+    ALT_TEXT = "alt_text"  # an image description; ``Finding.image`` says which image
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One thing a scanner noticed, pointing at a span of the ORIGINAL text."""
+    """One thing a scanner noticed, pointing at a span of the ORIGINAL text it was found in.
+
+    ``start`` and ``end`` index the post's text, or, when ``location`` is ``alt_text``, the
+    description of image number ``image`` (0-based, in the order the alt texts were given), so
+    a page can say "in the image description" and highlight the right words there.
+    """
 
     scanner: str
     category: str
@@ -56,9 +68,11 @@ class Finding:
     start: int
     end: int
     message: str
+    location: Location = Location.TEXT
+    image: int | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "scanner": self.scanner,
             "category": self.category,
             "severity": self.severity.value,
@@ -67,6 +81,10 @@ class Finding:
             "end": self.end,
             "message": self.message,
         }
+        if self.location is not Location.TEXT:
+            data["location"] = self.location.value
+            data["image"] = self.image
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ SCANNER_TYPES: Mapping[str, type[scanners.BaseScanner]] = {
         scanners.PersonalDataScanner,
         scanners.SecretScanner,
         scanners.HotTopicScanner,
+        scanners.HarmfulMessageScanner,
         scanners.OffBrandScanner,
         scanners.LinkScanner,
         scanners.HygieneScanner,

@@ -1,4 +1,5 @@
-"""Check eval.jsonl, events.yaml and policy.yaml in this folder: run with the project's Python."""
+"""Check eval.jsonl, events.yaml, news-register.yaml and policy.yaml in this folder: run with the
+project's Python."""
 
 import collections
 import datetime
@@ -54,6 +55,12 @@ def main() -> int:
             )
         if not rec["text"].strip() or not rec["source"].strip():
             errors.append(f"line {n}: empty text or source")
+        alt = rec.get("alt_text")
+        if alt is not None and not (
+            (isinstance(alt, str) and alt.strip())
+            or (isinstance(alt, list) and alt and all(isinstance(a, str) for a in alt))
+        ):
+            errors.append(f"line {n}: alt_text must be a non-empty string or list of strings")
         counts[(rec["label"], rec["category"])] += 1
     events = (
         yaml.safe_load((HERE / "events.yaml").read_text(encoding="utf-8"))
@@ -66,6 +73,14 @@ def main() -> int:
         start, end = (datetime.date.fromisoformat(str(ev[k])) for k in ("start", "end"))
         if end < start or ev["recurs"] not in ("yearly", None) or not ev["keywords"]:
             errors.append(f"event {ev['name']}: bad window/recurs/keywords")
+    news = yaml.safe_load((HERE / "news-register.yaml").read_text(encoding="utf-8"))
+    for ev in news or []:
+        if set(ev) != {"name", "start", "end", "recurs", "kind", "keywords", "source"}:
+            errors.append(f"news event {ev.get('name')}: keys {sorted(ev)}")
+            continue
+        start, end = (datetime.date.fromisoformat(str(ev[k])) for k in ("start", "end"))
+        if end < start or ev["recurs"] is not None or not ev["keywords"] or not ev["source"]:
+            errors.append(f"news event {ev['name']}: bad window/recurs/keywords/source")
     if (HERE / "policy.yaml").exists():
         pol = yaml.safe_load((HERE / "policy.yaml").read_text(encoding="utf-8"))
         if not pol.get("confidential_terms") or pol.get("overrides") != {}:

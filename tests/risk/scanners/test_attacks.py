@@ -49,3 +49,28 @@ def test_evasion_with_leetspeak_and_homoglyphs() -> None:
 )
 def test_ordinary_posts_about_people_and_kids_are_clean(text: str) -> None:
     assert flagged_by(text, "personal_attack") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our page, our rules. Take your business elsewhere.",
+        "Thanks for the lesson in manners, Karen",
+        "Nobody asked you, Dave.",
+        "You're a tyrant and a hypocrite",
+    ],
+)
+def test_brushing_customers_off_is_reviewed(text: str) -> None:
+    assert flagged_by(text, "personal_attack")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "House rules: be kind, stay on topic",
+        "Our board game's villain is a tyrant king. Can you beat him?",
+        "Thank you, everyone who asked about the new store!",
+    ],
+)
+def test_rules_and_tyrant_kings_are_fine(text: str) -> None:
+    assert not flagged_by(text, "personal_attack")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sixfold.risk import Policy, Severity
-from tests.risk.helpers import by_scanner, check
+from tests.risk.helpers import by_scanner, check, flagged_by
 
 POLICY = Policy(confidential_terms=("Project Kestrel", "Tidewater"))
 
@@ -51,3 +51,30 @@ def test_public_results_and_teasers_are_only_noted() -> None:
     assert public
     assert all(severity is Severity.INFO for _, severity in public)
     assert _found("Top secret new flavour drops Friday!") == [("secrecy", Severity.INFO)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Weekly active users topped 3 million last month, a company first!",
+        "Quarterly bookings passed $40m, don't tell the analysts",
+        "Monthly orders exceeded 2 million for the first time in March",
+        "We need to acquire the company before they raise again",
+        "I think we should buy them before someone else does",
+    ],
+)
+def test_metrics_and_deal_intent_are_reviewed(text: str) -> None:
+    assert flagged_by(text, "confidential")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our monthly meetup is back! 40 seats left",
+        "Daily specials from $5",
+        "Those cookies? We should buy them all",
+        "We passed 10k followers, thank you!",
+    ],
+)
+def test_ordinary_numbers_and_shopping_are_fine(text: str) -> None:
+    assert not flagged_by(text, "confidential")

@@ -69,3 +69,12 @@ def test_register_keywords_inside_idioms_are_not_mentions() -> None:
     assert by_scanner(verdict, "sensitive_events") == []
     verdict = check("Thoughts on the shooting?", "2012-07-25", events=register)
     assert by_scanner(verdict, "sensitive_events")
+
+
+def test_campaign_cheer_on_a_day_of_mourning_is_reviewed() -> None:
+    from tests.risk.helpers import flagged_by
+
+    text = "Our thoughts are with Newtown. #PrayForNewtown #HappyHolidays"
+    assert flagged_by(text, "sensitive_events", "2012-12-14")
+    calm = "Our thoughts are with Newtown. #PrayForNewtown"
+    assert not flagged_by(calm, "sensitive_events", "2012-12-14")

@@ -59,3 +59,32 @@ def test_the_model_catches_abuse_the_lists_do_not_name() -> None:
 def test_slurs_block_and_are_named_as_slurs() -> None:
     [finding] = by_scanner(check("what a retard"), "profanity")
     assert (finding.category, finding.severity) == ("slur", Severity.BLOCK)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ask your questions with #expertsexchange",
+        "Vote for the firm #whorepresents you",
+        "Tune in to the #classicsexchange tonight",
+    ],
+)
+def test_one_case_hashtags_that_read_two_ways_are_reviewed(text: str) -> None:
+    found = [f for f in by_scanner(check(text), "profanity") if f.severity.value == "review"]
+    assert found
+    assert "capitalise" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#ExpertsExchange is open",
+        "#analytics for small teams",
+        "Cruising on the #canalboat",
+        "#grassroots football is back",
+        "#classact all round",
+        "#essex days out",
+    ],
+)
+def test_camel_case_and_innocent_tags_are_fine(text: str) -> None:
+    assert by_scanner(check(text), "profanity") == []

@@ -49,3 +49,28 @@ def test_conditional_charity_is_reviewed() -> None:
 def test_evasion_with_leetspeak_and_spelled_out_words() -> None:
     assert Severity.BLOCK in _severities("t.s.u.n.a.m.i season? Stock up, 40% off")
     assert Severity.BLOCK in _severities("3arthquak3 d3als: shop now")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Air raids or not, don't forget our sandals and sneakers #summer",
+        "Airstrikes all over the news, and here are our trainers",
+        "RIP to the victims. #PartyTime #TGIF",
+    ],
+)
+def test_tragedy_next_to_a_product_or_party_cheer_is_reviewed(text: str) -> None:
+    assert Severity.REVIEW in _severities(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our thoughts are with everyone affected by the floods. We are donating bottled water",
+        "Rest in peace, Tom. He brought joy to everyone who walked into our bakery",
+        "The earthquake appeal: every bottle of water helps. Donate at redcross.org",
+    ],
+)
+def test_condolences_and_relief_with_products_are_only_noted(text: str) -> None:
+    assert Severity.REVIEW not in _severities(text)
+    assert Severity.BLOCK not in _severities(text)

@@ -4,6 +4,7 @@ from sixfold.risk.scanners.attacks import PersonalAttackScanner
 from sixfold.risk.scanners.base import BaseScanner
 from sixfold.risk.scanners.confidential import ConfidentialScanner
 from sixfold.risk.scanners.events import SensitiveEventScanner
+from sixfold.risk.scanners.harmful import HarmfulMessageScanner
 from sixfold.risk.scanners.links import HygieneScanner, LinkScanner
 from sixfold.risk.scanners.personal_data import PersonalDataScanner
 from sixfold.risk.scanners.profanity import ProfanityScanner
@@ -14,6 +15,7 @@ from sixfold.risk.scanners.tragedy import TragedyPromotionScanner
 __all__ = [
     "BaseScanner",
     "ConfidentialScanner",
+    "HarmfulMessageScanner",
     "HotTopicScanner",
     "HygieneScanner",
     "LinkScanner",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import Hit
 from sixfold.risk.model import Context, Finding, Severity
@@ -24,7 +25,16 @@ WINDOW = 40  # characters: about six words either side
 
 
 class PersonalAttackScanner(BaseScanner):
-    lexicons = ("insults", "sexual", "minors", "second_person", "profanity_strong", "slurs")
+    lexicons = (
+        "insults",
+        "sexual",
+        "minors",
+        "second_person",
+        "profanity_strong",
+        "slurs",
+        "dismissive",
+    )
+    gate = Gate(lexicons=("insults", "sexual", "profanity_strong", "slurs", "dismissive"))
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         children = self.hits(document, "minors") + _ages(document)
@@ -42,10 +52,23 @@ class PersonalAttackScanner(BaseScanner):
             if child is not None:
                 findings.append(self._against_child(document, word, child, "an insult"))
                 continue
-            person = near(word, people, self.window)
+            person = near(word, _same_sentence(document, word, people), self.window)
             if person is not None:
                 findings.append(self._against_person(document, word, person, harsh=word in harsh))
+        findings.extend(
+            self._dismissive(document, hit) for hit in self.hits(document, "dismissive")[:1]
+        )
         return findings
+
+    def _dismissive(self, doc: Document, hit: Hit) -> Finding:
+        return self.finding(
+            category="personal_attack",
+            severity=Severity.REVIEW,
+            score=0.6,
+            span=hit_span(hit),
+            message=f"{quote(doc, hit_span(hit))} brushes the reader off; a brand that answers "
+            "criticism this way becomes the story.",
+        )
 
     @property
     def window(self) -> int:
@@ -70,6 +93,21 @@ class PersonalAttackScanner(BaseScanner):
             message=f"{quote(doc, hit_span(word))} reads as an insult aimed at "
             f"{quote(doc, hit_span(person))}; brands do not insult people.",
         )
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s")
+
+
+def _same_sentence(doc: Document, word: Hit, people: list[Hit]) -> list[Hit]:
+    """The people in the same sentence as ``word``: "a tyrant king. Can you beat him?" does
+    not call the reader a tyrant."""
+    text = doc.squeezed.text
+    kept = []
+    for person in people:
+        low, high = min(word.end, person.end), max(word.start, person.start)
+        if not _SENTENCE_END.search(text, low, max(low, high)):
+            kept.append(person)
+    return kept
 
 
 def _pseudo_hit(doc: Document, lexicon: str, start: int, end: int) -> Hit:

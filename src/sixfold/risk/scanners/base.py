@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import Hit, LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity
@@ -25,6 +26,9 @@ class BaseScanner(ABC):
 
     #: Lexicons the scanner reads; the registry checks they exist when it builds the engine.
     lexicons: tuple[str, ...] = ()
+    #: What a post must show before this scanner can find anything (see batch.py); None means
+    #: the batch path runs it on every post.
+    gate: Gate | None = None
 
     def __init__(self, *, name: str, index: LexiconIndex, options: Mapping[str, Any]) -> None:
         self.name = name
@@ -71,6 +75,31 @@ class BaseScanner(ABC):
             for match in _PROMO_PATTERN.finditer(doc.squeezed.text):
                 spans.append(doc.span(match.start(), match.end()))
         return sorted(spans)
+
+
+_HASHTAG = re.compile(r"#\w+")
+
+
+def festive_tags(doc: Document, hits: Sequence[Hit]) -> list[Hit]:
+    """The festive hits that lie inside a hashtag ("#JoyToTheWorld", "#PartyTime"): campaign
+    cheer left on a post about grief."""
+    if "#" not in doc.text or not hits:
+        return []
+    tags = [m.span() for m in _HASHTAG.finditer(doc.squeezed.text)]
+    return [h for h in hits if any(s < h.start and h.end <= e for s, e in tags)]
+
+
+def products_shown(doc: Document, hits: Sequence[Hit], anchor: Hit | None = None) -> list[Hit]:
+    """Product words that do not overlap ``anchor`` (the tragedy word itself, as in "boots on
+    the ground"); in the order found."""
+    if anchor is None:
+        return list(hits)
+    return [h for h in hits if h.end <= anchor.start or h.start >= anchor.end]
+
+
+def where(doc: Document, span: tuple[int, int]) -> str:
+    """ "in the image description" for a span in an image's alt text, else nothing."""
+    return " in the image description" if doc.part_at(span[0]) > 0 else ""
 
 
 def quote(doc: Document, span: tuple[int, int]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import Hit
 from sixfold.risk.model import Context, Finding, Severity
@@ -32,6 +33,16 @@ _PATTERNS = (
     ("merger", re.compile(r"\b(?:deal|merger|acquisition|sale)\s+(?:is\s+|was\s+)?signed\b")),
     ("financial", re.compile(r"\bboard\s+(?:has\s+|just\s+|have\s+)?(?:approved|signed off)\b")),
     ("financial", re.compile(r"\bfunding\s+(?:is\s+)?secured\b")),
+    # Deal intent in the first person: "I still think we should buy them".
+    (
+        "merger",
+        re.compile(
+            r"\b(?:we|i)\s+(?:still\s+|really\s+)?(?:think\s+we\s+)?(?:should|could|must|"
+            r"will|need\s+to|want\s+to|ought\s+to|have\s+to)\s+(?:buy|acquire)\s+"
+            r"(?:them|the\s+company|the\s+business|the\s+startup)\b"
+            r"(?!\s+(?:a|an|all|some|for|lunch|dinner|drinks?|coffee|out|back|in)\b)"
+        ),
+    ),
     (
         "personnel",
         re.compile(
@@ -39,6 +50,15 @@ _PATTERNS = (
             r"(?:stores|shops|branches|offices|plants|factories|sites|warehouses)\b"
         ),
     ),
+)
+# A business metric with a figure: "monthly viewing exceeded 1 billion hours". Read in the
+# folded view, where "$40m" is still a number (the squeezed view reads it as leetspeak).
+_METRIC = re.compile(
+    r"\b(?:monthly|quarterly|weekly|daily|annual|yearly)\s+(?:active\s+)?"
+    r"(?:viewing|viewers|users|subscribers|sales|revenue|bookings|orders|downloads|"
+    r"traffic|members|customers|sign-?ups|streams|hours)\b[^.!?]{0,40}?"
+    r"\b(?:exceeded|topped|passed|surpassed|hit|reached|crossed|broke)\s+"
+    r"(?:the\s+)?[$€£]?\d"
 )
 _SCORES = {Severity.BLOCK: 0.9, Severity.REVIEW: 0.55, Severity.INFO: 0.2}
 
@@ -52,7 +72,10 @@ def _same_case(doc: Document, hit: Hit) -> bool:
     )
 
 
-_PATTERN_GATE = re.compile(r"private|signed|approved|secured|clos|shut")
+_PATTERN_GATE = re.compile(
+    r"private|signed|approved|secured|clos|shut|monthly|quarterly|weekly|daily|annual|yearly"
+    r"|buy|acquire"
+)
 
 
 def _pattern_hits(doc: Document) -> list[Hit]:
@@ -63,11 +86,20 @@ def _pattern_hits(doc: Document) -> list[Hit]:
         for match in pattern.finditer(doc.squeezed.text):
             original = doc.span(match.start(), match.end())
             hits.append(Hit(lexicon, match.group(0), match.start(), match.end(), *original))
+    for match in _METRIC.finditer(doc.folded.text):
+        original = doc.folded.to_original(match.start(), match.end())
+        hits.append(Hit("financial", match.group(0), match.start(), match.end(), *original))
     return hits
 
 
 class ConfidentialScanner(BaseScanner):
-    lexicons = ("financial", "merger", "personnel", "secrecy", "disclosed")
+    lexicons = ("financial", "merger", "personnel", "secrecy", "disclosed", "confidential_cues")
+    # The patterns need one of the cue words (confidential.yaml), found in the same pass as the
+    # lexicons.
+    gate = Gate(
+        lexicons=("financial", "merger", "personnel", "secrecy", "confidential_cues"),
+        confidential_terms=True,
+    )
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         own = [hit for hit in self._own_terms(document, context) if _same_case(document, hit)]

@@ -10,17 +10,26 @@ Women's Day) are only noted when mentioned, and reviewed when tied to a sale.
 
 from __future__ import annotations
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.events import Event
 from sixfold.risk.lexicon import Hit
 from sixfold.risk.model import Context, Finding, Severity
-from sixfold.risk.scanners.base import BaseScanner, hit_span, quote
+from sixfold.risk.scanners.base import (
+    BaseScanner,
+    festive_tags,
+    hit_span,
+    products_shown,
+    quote,
+    where,
+)
 
 CATEGORY = "sensitive_event"
 
 
 class SensitiveEventScanner(BaseScanner):
-    lexicons = ("promotion", "humour", "relief", "tribute", "idioms")
+    lexicons = ("promotion", "humour", "relief", "tribute", "idioms", "products", "festive")
+    gate = Gate(events=True)
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         mentions = context.events.mentions(document, context.date)
@@ -37,10 +46,42 @@ class SensitiveEventScanner(BaseScanner):
         aggravating = self._aggravating(document)
         respectful = aggravating is None and bool(self.hits(document, "tribute"))
         helping = bool(self.hits(document, "relief"))
-        return [
-            self._finding(document, event, hit, aggravating, respectful=respectful, helping=helping)
-            for event, hit in _first_per_event(mentions)
-        ]
+        findings = []
+        for event, hit in _first_per_event(mentions):
+            tone = None if aggravating or event.is_observance else self._tone(document, hit)
+            if tone is not None:
+                findings.append(self._mixed(document, event, hit, *tone))
+            else:
+                findings.append(
+                    self._finding(
+                        document, event, hit, aggravating, respectful=respectful, helping=helping
+                    )
+                )
+        return findings
+
+    def _tone(self, doc: Document, mention: Hit) -> tuple[str, Hit] | None:
+        """A product shown, or campaign cheer in a hashtag, next to a mourned event: milder
+        than a sale, but a tribute that carries an advert or a party reads as one."""
+        cheer = festive_tags(doc, self.hits(doc, "festive"))
+        if cheer:
+            return "party cheer", cheer[0]
+        if self.hits(doc, "relief"):
+            return None
+        shown = products_shown(doc, self.hits(doc, "products"), mention)
+        return ("a product", shown[0]) if shown else None
+
+    def _mixed(self, doc: Document, event: Event, hit: Hit, what: str, other: Hit) -> Finding:
+        span = hit_span(other)
+        return self.finding(
+            category=CATEGORY,
+            severity=Severity.REVIEW,
+            score=self.option("mention_score", 0.6),
+            span=hit_span(hit),
+            message=f"{quote(doc, hit_span(hit))} matches the active event '{event.name}' "
+            f"({event.start.day} {event.start:%b %Y}) and the post also shows {what} "
+            f"({quote(doc, span)}{where(doc, span)}): a tribute with an advert or a party in it "
+            "reads as using the day.",
+        )
 
     def _aggravating(self, doc: Document) -> tuple[str, tuple[int, int]] | None:
         promo = self.promotion(doc)

@@ -16,6 +16,7 @@ from importlib import resources
 
 import yaml
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, quote
@@ -39,7 +40,12 @@ _SHOUTING_MIN_LETTERS = 20
 _SHOUTING_RATIO = 0.8
 _LETTER = re.compile(r"[^\W\d_]")
 _LOWER = re.compile(r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]")
+# A letter the shouting check does not count as lower case.
+_NOT_LOWER = re.compile(r"(?![a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f])[^\W\d_]")
 _PUNCTUATION = re.compile(r"[!?]{3,}|\.{4,}")
+# The same, loosened to start with one character the search can skip to (see batch.py).
+_PUNCTUATION_GATE = re.compile(r"[!?.](?:(?<=[!?])[!?]{2}|(?<=\.)\.{3})")
+_BROKEN_TAG_GATE = re.compile(r"#(?:\s+\w|\w+['’-]\w|\d+(?![\w'’-]))")
 _BROKEN_TAG = re.compile(r"#\s+\w+|#\w+['’-]\w+|(?<!\w)#\d+(?![\w'’-])")
 
 
@@ -64,7 +70,17 @@ def _within(host: str, domains: frozenset[str]) -> bool:
     return any(".".join(labels[i:]) in domains for i in range(len(labels)))
 
 
+def _link_gate() -> re.Pattern[str]:
+    """Anything a link finding needs: an address with a scheme or www., a labelled link, or a
+    bare domain ending in one of the top-level domains read without a scheme."""
+    tlds = "|".join(sorted(map(re.escape, _domains()["bare_link_tlds"]), key=len, reverse=True))
+    # Every alternative starts with a punctuation mark, which the search can skip to quickly.
+    return re.compile(rf"(?i)://|\]\(|<a\s|\.(?<=www\.)|\.(?:{tlds})(?![\w@-])")
+
+
 class LinkScanner(BaseScanner):
+    gate = Gate(original=(_link_gate(),))
+
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
         if "." not in text:
@@ -129,6 +145,8 @@ def _labelled_links(text: str) -> Iterator[tuple[tuple[int, int], str, str]]:
             yield match.span(), match.group(2), match.group(1)
 
 
+# The same few addresses (the organisation's own) come back in post after post.
+@functools.lru_cache(maxsize=4096)
 def _judge(url: str, allowed: frozenset[str]) -> tuple[Severity, str] | None:
     host, has_userinfo = host_of(url)
     domains = _domains()
@@ -163,6 +181,11 @@ def _shouting(text: str, letters: int) -> bool:
 
 
 class HygieneScanner(BaseScanner):
+    # Shouting needs 20 letters, four in five of them capitals: at least 16 capitals.
+    gate = Gate(
+        original=(_PUNCTUATION_GATE, _BROKEN_TAG_GATE), counts=(("original", _NOT_LOWER, 16),)
+    )
+
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
         findings = []

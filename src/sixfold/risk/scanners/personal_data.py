@@ -21,6 +21,7 @@ from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 from stdnum.us import ssn
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, quote
@@ -148,6 +149,10 @@ Candidate = tuple[tuple[int, int], Severity, str]
 
 
 class PersonalDataScanner(BaseScanner):
+    gate = Gate(
+        folded=(re.compile(r"@(?<=[\w.+-]@)[\w-]{1,63}\."),), counts=(("folded", _DIGITS, 6),)
+    )
+
     def scan(self, document: Document, context: Context) -> list[Finding]:
         view = document.folded  # not squeezed: de-leeting would rewrite IBAN letters and digits
         public = {_canonical(c) for c in context.policy.public_contacts}

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.hashtags import best_split, model_costs, straddling
 from sixfold.risk.lexicon import Hit, LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.profanity_model import TOKEN_PATTERN, ProfanityModel
@@ -22,6 +24,9 @@ from sixfold.risk.scanners.base import BaseScanner, hit_span, quote
 
 # A word with letters and a run of asterisks (or # / @ used as masks) inside or at its end.
 _MASKED = re.compile(r"(?<![\w*])[a-z]+[*#]+[a-z]*(?![\w*])")
+_MASK_GATE = re.compile(r"[*#](?<=[a-z][*#])")
+# A hashtag in one case (no capital after a small letter), long enough to hide a word.
+_ONE_CASE_TAG = re.compile(r"#(?![\w]*[a-z][A-Z])([A-Za-z]{8,})\b")
 _SUFFIXES = ("", "s", "ed", "er", "ers", "ing", "in", "y")
 
 _LEVELS = {
@@ -34,7 +39,14 @@ _NEEDS_MODEL = frozenset({"profanity_ambiguous", "profanity_mild"})
 
 
 class ProfanityScanner(BaseScanner):
-    lexicons = ("slurs", "profanity_strong", "profanity_ambiguous", "profanity_mild", "idioms")
+    lexicons = (
+        "slurs",
+        "profanity_strong",
+        "profanity_ambiguous",
+        "profanity_mild",
+        "idioms",
+        "hidden_words",
+    )
     _listed = ("slurs", "profanity_strong", "profanity_ambiguous", "profanity_mild")
 
     def __init__(self, *, name: str, index: LexiconIndex, options: Mapping[str, Any]) -> None:
@@ -42,6 +54,14 @@ class ProfanityScanner(BaseScanner):
         self.model = ProfanityModel.from_package()
         self.threshold = self.option("model_threshold", 0.9)
         self._masked_words = _expand([*index.terms("profanity_strong"), *index.terms("slurs")])
+        self._hidden = [term for term, _ in index.terms("hidden_words")]
+        hidden_gate = re.compile(r"#\w*?(?:" + "|".join(map(re.escape, self._hidden)) + ")")
+        self.gate = Gate(
+            lexicons=self._listed,
+            squeezed=(_MASK_GATE, hidden_gate),
+            model_threshold=self.threshold,
+            model_skips=("idioms",),
+        )
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         hits = self.hits(document, *self._listed)
@@ -49,6 +69,7 @@ class ProfanityScanner(BaseScanner):
         offensive = score.probability >= self.threshold
         findings = [self._from_hit(document, hit, offensive=offensive) for hit in hits]
         findings.extend(self._masked(document, taken=findings))
+        findings.extend(self._double_readings(document))
         if offensive and not any(f.severity.rank >= Severity.REVIEW.rank for f in findings):
             findings.extend(self._from_model(document, score))
         return findings
@@ -87,6 +108,33 @@ class ProfanityScanner(BaseScanner):
                     "asterisks do not make it acceptable on a brand account.",
                 )
             )
+        return found
+
+    def _double_readings(self, doc: Document) -> list[Finding]:
+        """One-case hashtags whose likeliest words hide a rude word across them."""
+        if "#" not in doc.text:
+            return []
+        found = []
+        for match in _ONE_CASE_TAG.finditer(doc.text):
+            tag = match.group(1).lower()
+            hidden = [term for term in self._hidden if term in tag]
+            if not hidden:
+                continue
+            costs, longest = model_costs()
+            words = best_split(tag, costs, longest)
+            rude = straddling(tag, words, hidden) if words else []
+            if rude:
+                found.append(
+                    self.finding(
+                        category="profanity",
+                        severity=Severity.REVIEW,
+                        score=0.6,
+                        span=match.span(),
+                        message=f"{quote(doc, match.span())} is meant as "
+                        f"'{' '.join(words or ())}' but can be read with '{rude[0]}' in it; "
+                        "capitalise each word (#LikeThis) so it reads one way.",
+                    )
+                )
         return found
 
     def _model_score(self, doc: Document) -> _Scored:

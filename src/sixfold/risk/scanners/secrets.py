@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.lexicon import LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner
 
 CATEGORY = "credential"
 _GATE = re.compile(
-    r"[A-Za-z0-9_\-+/=.]{16,}|-----BEGIN|pass(?:word|wd|code)|\bpwd\b|\bpin\b|secret|token"
+    # A run of 16 or more token characters, found from its first character only.
+    r"(?<![A-Za-z0-9_\-+/=.])[A-Za-z0-9_\-+/=.]{16}|-----BEGIN|pass(?:word|wd|code)|\bpwd\b|\bpin\b|secret|token"
     r"|api[ _-]?key",
     re.IGNORECASE,
 )
@@ -35,6 +39,50 @@ _PASSWORD = re.compile(
 _EXTRA = (("Google API Key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),)
 # Detectors that find things which are not secrets in a social post.
 _SKIPPED = frozenset({"IPPublicDetector"})
+# What every match of a detector contains. Most keys are long: a run of at least 24 key
+# characters holds every GitHub, GitLab, Stripe, Slack-webhook, SendGrid, Google, Twilio,
+# Discord, Telegram, Cloudant, IBM and SoftLayer secret (the shortest, Cloudant's, is 24
+# letters). The short ones have a literal: an AWS key id, an Artifactory key, a private key
+# header, an npm token, a JSON Web Token's "eyJ", a Slack "xox?-" token, user:password@ in an
+# address, a password word. A post with none of these cannot match any detector, so the
+# scanner stops there; a detector type not listed (a newer detect-secrets) is used whole.
+_KEY_CHARACTER = re.compile(r"[A-Za-z0-9_\-+/=\d]")
+_LONG_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/=\d])[A-Za-z0-9_\-+/=\d]{24}")
+_LONG_TYPES = frozenset(
+    {
+        "Azure Storage Account access key",
+        "Cloudant Credentials",
+        "Discord Bot Token",
+        "GitHub Token",
+        "GitLab Token",
+        "IBM COS HMAC Credentials",
+        "IBM Cloud IAM Key",
+        "Mailchimp Access Key",
+        "OpenAI Token",
+        "PyPI Token",
+        "SendGrid API Key",
+        "SoftLayer Credentials",
+        "Square OAuth Secret",
+        "Stripe Access Key",
+        "Telegram Bot Token",
+        "Twilio API Key",
+    }
+)
+# Each alternative starts with a rare character, so the search skips along quickly.
+_SHORT_ANCHORS = {
+    "AWS Access Key": r"A(?:3T|BIA|CCA|KIA|SIA)",
+    "Artifactory Credentials": r"A(?:KC|P[\dA-F])",
+    "Basic Auth Credentials": r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@",
+    "JSON Web Token": r"J(?<=eyJ)",
+    "NPM tokens": r"_authToken=",
+    "Private Key": r"BEGIN|PuTTY-User-Key-File-2",
+}
+# Read in the folded (lower-case) view: Slack's "xox?-" tokens and password words.
+_FOLDED_TYPES = frozenset({"Slack Token"})
+_FOLDED_ANCHORS = re.compile(
+    r"xox[abposr]-|p(?:in(?<!\wpin)|wd(?<!\wpwd)|ass(?:word(?<!\wpassword)"
+    r"|wd(?<!\wpasswd)|code(?<!\wpasscode)))"
+)
 
 
 @functools.cache
@@ -49,10 +97,39 @@ def _detectors() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(patterns)
 
 
+@functools.cache
+def _short_anchors() -> re.Pattern[str]:
+    """The literal anchors, plus any detector whose type is not described above."""
+    parts = set(_SHORT_ANCHORS.values())
+    for secret_type, regex in _detectors():
+        described = _LONG_TYPES | _FOLDED_TYPES | frozenset(_SHORT_ANCHORS)
+        if secret_type not in described:
+            flags = "(?i:" if regex.flags & re.IGNORECASE else "(?:"
+            parts.add(flags + regex.pattern + ")")
+    return re.compile("|".join(sorted(parts)))
+
+
+def may_hold_secret(document: Document) -> bool:
+    """Whether any detector, the Google key pattern or a password phrase could match."""
+    return bool(
+        _LONG_RUN.search(document.text)
+        or _short_anchors().search(document.text)
+        or _FOLDED_ANCHORS.search(document.folded.text)
+    )
+
+
 class SecretScanner(BaseScanner):
+    def __init__(self, *, name: str, index: LexiconIndex, options: Mapping[str, Any]) -> None:
+        super().__init__(name=name, index=index, options=options)
+        self.gate = Gate(
+            original=(_short_anchors(),),
+            folded=(_FOLDED_ANCHORS,),
+            runs=(("original", _KEY_CHARACTER, 24),),
+        )
+
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
-        if not _GATE.search(text):
+        if not _GATE.search(text) or not may_hold_secret(document):
             return []
         spans: list[tuple[tuple[int, int], str]] = []
         for secret_type, regex in _detectors():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, hit_span, quote
@@ -30,6 +31,7 @@ _TOPIC_NAMES = {
 
 class HotTopicScanner(BaseScanner):
     lexicons = tuple(_TOPIC_NAMES)
+    gate = Gate(lexicons=tuple(_TOPIC_NAMES))
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         if not context.policy.brand_account:
@@ -60,6 +62,7 @@ class OffBrandScanner(BaseScanner):
         "profanity_strong",
         "profanity_mild",
     )
+    gate = Gate(lexicons=("intoxication", "personal_private", "personal_life"))
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         if not context.policy.brand_account:

@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import re
 
+from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import Hit
 from sixfold.risk.model import Context, Finding, Severity
-from sixfold.risk.scanners.base import BaseScanner, distinct_terms, hit_span, label, quote
+from sixfold.risk.scanners.base import (
+    BaseScanner,
+    distinct_terms,
+    festive_tags,
+    hit_span,
+    label,
+    products_shown,
+    quote,
+    where,
+)
 
 CATEGORY = "tragedy_promotion"
 STRONG = (
@@ -33,9 +43,15 @@ _CONDITIONAL_GIVING = re.compile(
     r"\b(?:\s*=|[^.!?]{0,80}?\b(?:donat\w*|give|meals?|breakfasts?|child(?:ren)?|charity))"
 )
 
+# The start of that pattern, enough for the batch planner to know the post needs a look.
+_GIVING_GATE = re.compile(
+    r"(?:for (?:every|each)|1|one)\s+(?:rt|retweet|like|share|follow|comment|repost|goal|view)"
+)
+
 
 class TragedyPromotionScanner(BaseScanner):
-    lexicons = (*STRONG, WEAK, "promotion", "humour", "relief")
+    lexicons = (*STRONG, WEAK, "promotion", "humour", "relief", "products", "festive")
+    gate = Gate(lexicons=STRONG, pairs=(WEAK,), squeezed=(_GIVING_GATE,))
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         return self._conditional_giving(document) + self._tragedy(document)
@@ -68,7 +84,26 @@ class TragedyPromotionScanner(BaseScanner):
         jokes = self.hits(document, "humour")
         if jokes:
             return [self._joke(document, anchor, jokes[0])]
+        cheer = festive_tags(document, self.hits(document, "festive"))
+        if cheer:
+            return [self._mixed(document, anchor, cheer[0], "party cheer")]
+        if strong and not self.hits(document, "relief"):
+            shown = products_shown(document, self.hits(document, "products"), anchor)
+            if shown:
+                return [self._mixed(document, anchor, shown[0], "a product")]
         return [self._mention(document, anchor)]
+
+    def _mixed(self, doc: Document, anchor: Hit, other: Hit, what: str) -> Finding:
+        span = hit_span(other)
+        return self.finding(
+            category=CATEGORY,
+            severity=Severity.REVIEW,
+            score=0.6,
+            span=hit_span(anchor),
+            message=f"{quote(doc, hit_span(anchor))} ({label(anchor.lexicon)} language) appears "
+            f"with {what} ({quote(doc, span)}{where(doc, span)}): next to suffering that reads "
+            "as an advert or as not caring.",
+        )
 
     def _promotion(
         self, doc: Document, anchor: Hit, promo: tuple[int, int], *, strong: bool
