@@ -306,3 +306,27 @@ def test_every_action_needs_the_csrf_token(site: Site, action: str) -> None:
     assert response.status_code == 403
     assert "The form has expired" in response.text
     assert _fresh(site, post).status == PostStatus.DRAFT
+
+
+def test_an_image_description_is_checked_with_the_text_and_named_on_the_post_page(
+    site: Site,
+) -> None:
+    post = _post(site, "Our new autumn collection is in the shops today.")
+    drafts.attach_media(
+        site.db,
+        post,
+        site.room.author,
+        filename="ad.png",
+        content=factories.PNG_1PX,
+        alt_text="A model in the new coat giving the finger, captioned 'fuck off, winter'",
+    )
+    verdict = drafts.refresh_verdict(site.db, post)
+    site.db.commit()
+    found = [f for f in verdict.findings if f.location.value == "alt_text"]
+    assert found, "the image description was not read"
+    assert verdict.verdict.value != "ok"
+    site.as_(site.room.author)
+    page = site.client.get(f"/posts/{post.id}").text
+    assert "in the description of image 1:" in page
+    # The text itself is not highlighted for what the description says.
+    assert '<mark class="finding' not in page.split("Our new autumn collection")[1][:40]

@@ -255,10 +255,22 @@ def verdict_of(session: Session, post: Post) -> Verdict:
     """The strongest verdict over every text the post would send, at its publishing time."""
     texts = set(texts_by_channel(session, post).values()) or {post.text}
     verdicts = [
-        guardrails.check(session, post.organisation_id, text, when=posting_time(post))
+        guardrails.check(
+            session,
+            post.organisation_id,
+            text,
+            when=posting_time(post),
+            alt_texts=image_descriptions(post),
+        )
         for text in sorted(texts)
     ]
     return max(verdicts, key=lambda v: (v.verdict.rank, v.score))
+
+
+def image_descriptions(post: Post) -> list[str]:
+    """The alt texts of the post's images, which the risk engine reads with the text: an
+    image says as much as words (Dodge's meteor, a "sale" picture beside a tragedy)."""
+    return [m.alt_text for m in post.media]
 
 
 def refresh_verdict(session: Session, post: Post) -> Verdict:

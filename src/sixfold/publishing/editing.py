@@ -210,7 +210,13 @@ def checked_texts(session: Session, post: Post, names: dict[int, str]) -> list[C
         ChannelText(
             channels=tuple(sorted(targets)),
             text=text,
-            verdict=guardrails.check(session, post.organisation_id, text, when=when),
+            verdict=guardrails.check(
+                session,
+                post.organisation_id,
+                text,
+                when=when,
+                alt_texts=drafts.image_descriptions(post),
+            ),
         )
         for text, targets in by_text.items()
     ]

@@ -25,7 +25,8 @@ def segments(text: str, findings: Iterable[Mapping[str, Any]]) -> list[Segment]:
     spans = [
         (max(0, int(f["start"])), min(len(text), int(f["end"])), f)
         for f in findings
-        if int(f["end"]) > int(f["start"])
+        # A finding in an image description points into that description, not the text.
+        if int(f["end"]) > int(f["start"]) and f.get("location", "text") == "text"
     ]
     edges = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     pieces = []

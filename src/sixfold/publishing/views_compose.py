@@ -105,7 +105,13 @@ def render_composer(
 ) -> HTMLResponse:
     organisation = editing.organisation_of(db, principal)
     zone = editing.zone_of(organisation)
-    verdict = guardrails.check(db, organisation, state.text, when=_risk_time(state, zone))
+    verdict = guardrails.check(
+        db,
+        organisation,
+        state.text,
+        when=_risk_time(state, zone),
+        alt_texts=list(state.alt_texts.values()),
+    )
     mode = access.edit_mode(db, principal, post) if post is not None else EditMode.AUTHOR
     settings = review.settings_of(db, organisation.id)
     choices = editing.channel_choices(db, organisation, state.chosen)
