@@ -48,10 +48,6 @@ class ProfanityModel:
         # The same parameters as arrays, for scoring a whole batch at once.
         self._columns = {word: column for column, word in enumerate(weights)}
         self._marked: dict[str, dict[bytes, int]] = {}
-        # Characters of the vocabulary's non-ASCII words (a handful): texts with one are
-        # scored word by word, since the bulk path reads only ASCII words.
-        rare = sorted({c for word in weights if not word.isascii() for c in word if ord(c) > 127})
-        self._rare = re.compile("[" + re.escape("".join(rare)) + "]") if rare else None
         self._idf = np.array([w[0] for w in weights.values()], dtype=np.float64)
         self._coefs = np.array([w[1] for w in weights.values()], dtype=np.float64).reshape(
             len(weights), len(self._intercepts)
@@ -96,7 +92,7 @@ class ProfanityModel:
     def _lookup(self, separator: str, marker: int) -> dict[bytes, int]:
         found = self._marked.get(separator)
         if found is None:
-            found = {w.encode(): c for w, c in self._columns.items() if w.isascii()}
+            found = {w.encode(): c for w, c in self._columns.items()}
             found[separator.encode()] = marker
             self._marked[separator] = found
         return found
@@ -106,14 +102,17 @@ class ProfanityModel:
         word that cannot occur in them (an upper-case one: the texts are lower case).
 
         This is ``score_tokens`` for every text at once: words are cut from the joined string
-        in one pass (as ASCII bytes: a letter from another script stands as "Z", which no
-        vocabulary word holds, so a word containing one stays unknown), looked up once each,
-        and the TF-IDF weighting, normalisation and the classifiers' dot products are array
-        operations. Texts holding a character of one of the model's few non-ASCII words are
-        scored one by one. Results agree with ``score_tokens`` to rounding error.
+        in one pass, looked up once each, and the TF-IDF weighting, normalisation and the
+        classifiers' dot products are array operations. Results agree with ``score_tokens``
+        (and with ``predict_prob``) to rounding error.
         """
-        ascii_text = _NON_ASCII.sub(_ascii_stand_in, joined).encode("ascii")
-        tokens = ascii_text.translate(_WORD_BYTES).split()
+        # The tokeniser's words are runs of word characters (``\w``). Non-ASCII characters
+        # that are not word characters become spaces with one C-level substitution; the text
+        # is then cut as UTF-8 bytes, where a non-ASCII letter's bytes (all >= 0x80) stay
+        # inside its word. A one-letter "word" is no key of the vocabulary, whose words all
+        # have two characters or more, so counting bytes instead of letters changes nothing.
+        encoded = _NON_ASCII_NON_WORD.sub(" ", joined).encode("utf-8")
+        tokens = encoded.translate(_WORD_BYTES).split()
         marker, unknown = -1, -2
         lookup = self._lookup(separator, marker)
         ids = np.fromiter(
@@ -132,29 +131,16 @@ class ProfanityModel:
             zip(self._intercepts, self._calibration, strict=True)
         ):
             sums = np.bincount(texts, values * self._coefs[words, k], minlength=count)
+            # sklearn's sigmoid calibration of each fold, averaged over the folds.
             probability += 1.0 / (1.0 + np.exp(a * (sums / norms + intercept) + b))
         result: npt.NDArray[Any] = probability / len(self._intercepts)
-        if self._rare is not None and self._rare.search(joined):
-            for index, text in enumerate(joined.split(separator)):
-                if self._rare.search(text):
-                    result[index] = self.score_text(text).probability
         return result
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-# Bytes that are word characters stay; every other byte becomes a space.
-_WORD_BYTES = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + (
-    b" " * 128
-)
-
-
-@functools.lru_cache(maxsize=4096)
-def _ascii_character(char: str) -> str:
-    return "Z" if char.isalnum() or char == "_" else " "
-
-
-def _ascii_stand_in(match: re.Match[str]) -> str:
-    return _ascii_character(match.group(0))
+_NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
+# ASCII word characters and every byte of a multi-byte character stay; other ASCII bytes
+# (punctuation, spaces, control characters) become spaces.
+_WORD_BYTES = bytes(c if c >= 128 or chr(c).isalnum() or c == ord("_") else 32 for c in range(256))
 
 
 @functools.cache
