@@ -159,9 +159,11 @@ class FakeOAuthConnector(FakeNetwork):
             raise CredentialsError("invalid_grant: the code has expired")
         if code == "down":
             raise ConnectorError("fakedon.test answered 503")
+        # "other-account": the person signed in to a different account than before.
+        other = code == "other-account"
         return Connection(
-            handle="@leader@fakedon.test",
-            settings={"account_id": "42"},
+            handle="@other@fakedon.test" if other else "@leader@fakedon.test",
+            settings={"account_id": "43" if other else "42"},
             credentials={
                 "access_token": f"access-{code}",
                 # A network that did not rotate the refresh token sends none back.

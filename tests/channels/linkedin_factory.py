@@ -102,9 +102,12 @@ class Scripted:
 
 
 class FakeLinkedIn:
-    def __init__(self, server: HTTPServer, *, author: str = ORGANISATION) -> None:
+    def __init__(
+        self, server: HTTPServer, *, author: str = ORGANISATION, reject_duplicates: bool = True
+    ) -> None:
         self.server = server
         self.author = author
+        self.reject_duplicates = reject_duplicates
         self.member_posts_readable = False
         self.refresh_omits_token = False
         self.posts: dict[str, dict[str, Any]] = {}
@@ -284,7 +287,7 @@ class FakeLinkedIn:
         kept, shown = little_text(body.get("commentary", ""))
         if len(shown) > 3000:
             return serve("error_422_too_long")
-        for post in self.posts.values():
+        for post in self.posts.values() if self.reject_duplicates else ():
             if post["author"] == self.author and post["commentary"] == kept:
                 duplicate = dict(payload("error_422_duplicate")["body"])
                 duplicate["message"] = f"Content is a duplicate of {post['id']}"
@@ -396,8 +399,10 @@ def start_server(resources: ExitStack) -> HTTPServer:
     return server
 
 
-def start_fake(resources: ExitStack, *, author: str = ORGANISATION) -> FakeLinkedIn:
-    return FakeLinkedIn(start_server(resources), author=author)
+def start_fake(
+    resources: ExitStack, *, author: str = ORGANISATION, reject_duplicates: bool = True
+) -> FakeLinkedIn:
+    return FakeLinkedIn(start_server(resources), author=author, reject_duplicates=reject_duplicates)
 
 
 def fresh(server: HTTPServer, *, author: str = ORGANISATION) -> Iterator[FakeLinkedIn]:
@@ -411,5 +416,6 @@ def fresh(server: HTTPServer, *, author: str = ORGANISATION) -> Iterator[FakeLin
 @context_factory("linkedin")
 def linkedin_context(env: ConformanceEnv) -> ConnectorContext:
     # An organisation page: LinkedIn lets an app read a page's own posts (r_organization_social),
-    # which the conformance checks need; a member's posts need r_member_social.
+    # which the conformance checks need; a member's posts need r_member_social. Like LinkedIn,
+    # the fake refuses a second identical post.
     return start_fake(env.resources).context(env.channel.id)

@@ -139,6 +139,10 @@ class FakeMastodon:
         status, body = error_payload("rate_limited")
         self.scripted.append(Scripted(method, path, status, json.dumps(body), headers=headers))
 
+    def odd_headers_next(self, method: str, path: str, headers: dict[str, str]) -> None:
+        """The next matching request is answered normally, with these headers added."""
+        self.scripted.append(Scripted(method, path, headers=headers))
+
     def slow_next(self, method: str, path: str, seconds: float) -> None:
         self.scripted.append(Scripted(method, path, delay=seconds))
 
@@ -193,7 +197,9 @@ class FakeMastodon:
                     return refusal
                 with self.lock:
                     response: Response = getattr(self, f"_{name}")(request, **match.groupdict())
-                    return response
+                if script is not None:
+                    response.headers.update(script.headers)
+                return response
         return self._error("not_found")
 
     def _script_for(self, request: Request) -> Scripted | None:

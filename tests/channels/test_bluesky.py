@@ -16,6 +16,7 @@ from PIL import Image
 from sixfold.channels.base import (
     Connection,
     ConnectorContext,
+    ConnectorError,
     CredentialsError,
     MediaItem,
     OutgoingPost,
@@ -337,6 +338,42 @@ def test_own_posts_read_every_page(bluesky_pds: LocalPds, account: Account) -> N
         connector.publish(OutgoingPost(text=f"Post {key}."), key)
     found = connector.fetch_own_posts(utcnow() - timedelta(minutes=5))
     assert sorted(p.idempotency_key or "" for p in found) == sorted(keys)
+
+
+def test_find_post_reads_our_record_by_key_and_nothing_else(
+    bluesky_pds: LocalPds, account: Account
+) -> None:
+    connector = connector_for(bluesky_pds, account)
+    ours = connector.publish(OutgoingPost(text="Doors open at nine"), "lookup-key")
+    client = Client(base_url=bluesky_pds.url)
+    client.login(account.handle, account.app_password, fetch_bsky_profile=False)
+    client.send_post("Doors open at nine", profile_identify=account.did)
+    client.request.close()
+    found = connector.find_post("lookup-key")
+    assert found is not None
+    assert (found.remote_id, found.idempotency_key) == (ours.remote_id, "lookup-key")
+    assert connector.find_post("never-sent") is None
+
+
+@pytest.mark.parametrize(
+    "service",
+    ["http://pds.example.test", "http://10.0.0.5:2583", "ftp://pds.example.test", "pds"],
+)
+def test_a_remote_server_must_use_https(service: str) -> None:
+    with pytest.raises(ConnectorError):
+        BlueskyConnector.connect({"service": service, "handle": "a.test", "app_password": "x"})
+    context = ConnectorContext(
+        channel_id=1,
+        settings={"service": service, "did": "did:plc:a"},
+        credentials={"app_password": "x"},
+    )
+    with pytest.raises(CredentialsError):
+        BlueskyConnector(context)
+
+
+def test_this_machine_may_use_plain_http() -> None:
+    for service in ("http://127.0.0.1:2583", "http://localhost:2583/", "http://[::1]:2583", ""):
+        assert records.service_url(service) in (service.rstrip("/"), "https://bsky.social")
 
 
 def test_a_local_pds_links_to_the_record_and_bsky_social_to_the_app() -> None:

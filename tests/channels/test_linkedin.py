@@ -346,12 +346,14 @@ def test_what_linkedin_cannot_take_is_refused_before_sending(
     assert fake.requests() == []
 
 
-def test_the_same_text_twice_is_the_same_post(fake: FakeLinkedIn) -> None:
+def test_the_same_text_again_is_refused_naming_the_earlier_post(fake: FakeLinkedIn) -> None:
+    # The publisher never resends to LinkedIn after an unanswered call, so the duplicate is
+    # an earlier, different post: taking it as this one would mark this one published unposted.
     connector = fake.connector()
-    first = connector.publish(OutgoingPost(text="Once only"), "k")
-    second = connector.publish(OutgoingPost(text="Once only"), "k")
-    assert second.remote_id == first.remote_id
-    assert second.text == "Once only"
+    first = connector.publish(OutgoingPost(text="Once only"), "k-1")
+    with pytest.raises(PermanentError) as refused:
+        connector.publish(OutgoingPost(text="Once only"), "k-2")
+    assert str(refused.value) == f"LinkedIn refused this as a duplicate of {first.url}"
     assert len(posted(fake)) == 1
 
 

@@ -259,6 +259,29 @@ def test_a_rate_limit_says_when_to_come_back_without_putting_the_worker_to_sleep
     assert fake.statuses == []
 
 
+# A proxy's own X-RateLimit-Reset (or Date) that Mastodon.py cannot read as a time: it then
+# raises its rate-limit error after the server has answered, whatever the answer was.
+UNREADABLE_RESET = {"X-RateLimit-Remaining": "299", "X-RateLimit-Reset": "soon"}
+
+
+def test_an_unreadable_rate_limit_header_on_a_post_that_was_made_is_ambiguous(
+    fake: FakeMastodon, connector: MastodonConnector
+) -> None:
+    fake.odd_headers_next("POST", STATUSES, UNREADABLE_RESET)
+    with pytest.raises(AmbiguousError, match="could not be read"):
+        connector.publish(post(), "publication-1")
+    assert len(fake.statuses) == 1  # made: sending it again unasked would be a duplicate
+
+
+def test_an_unreadable_rate_limit_header_on_a_read_is_simply_tried_again(
+    fake: FakeMastodon, connector: MastodonConnector
+) -> None:
+    fake.odd_headers_next("GET", r"/api/v1/accounts/\d+/statuses", UNREADABLE_RESET)
+    with pytest.raises(TransientError) as raised:
+        connector.fetch_own_posts(minutes_ago(5))
+    assert type(raised.value) is TransientError
+
+
 def test_a_post_over_the_limit_is_refused_with_the_servers_words_and_the_key_stays_free(
     fake: FakeMastodon, connector: MastodonConnector
 ) -> None:

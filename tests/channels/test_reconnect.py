@@ -123,6 +123,75 @@ def test_a_refused_reconnect_leaves_the_channel_broken(
     assert service.open_credentials(pages.settings, channel)["app_password"] == SECRET
 
 
+@pytest.mark.parametrize(
+    ("typed", "changed"),
+    [
+        ({"field_server": "https://pds.attacker.test"}, "Server changed"),
+        ({"field_identifier": "someone.else.test"}, "Handle changed"),
+    ],
+)
+def test_a_stored_secret_goes_only_to_the_server_and_account_it_was_made_for(
+    pages: Pages, db: Session, admin: Person, typed: dict[str, str], changed: str
+) -> None:
+    channel = broken_form_channel(pages, db, admin)
+    calls = len(FakeNetwork.calls)
+    form = {"field_server": "https://fakesky.test", "field_identifier": "comms.fakesky.test"}
+    page = pages.post(f"/channels/{channel.id}/reconnect", form | typed)
+    assert page.status_code == 422
+    assert (
+        f"Please fill in: App password. {changed}, so the stored App password cannot be used:"
+        " enter it again."
+    ) in page.text
+    assert len(FakeNetwork.calls) == calls  # the stored password was sent nowhere
+    db.expire_all()
+    assert channel.status == ChannelStatus.RECONNECT_NEEDED
+
+
+def test_reconnecting_a_form_channel_to_another_account_is_refused(
+    pages: Pages, db: Session, admin: Person
+) -> None:
+    channel = broken_form_channel(pages, db, admin)
+    page = pages.post(
+        f"/channels/{channel.id}/reconnect",
+        {
+            "field_server": "https://fakesky.test",
+            "field_identifier": "other.fakesky.test",
+            "field_app_password": "other-password",
+        },
+    )
+    assert page.status_code == 422
+    assert (
+        "This channel is comms.fakesky.test; you signed in as other.fakesky.test. "
+        "Connect a new channel for another account."
+    ) in page.text
+    db.expire_all()
+    assert channel.status == ChannelStatus.RECONNECT_NEEDED
+    assert channel.settings["did"] == "did:plc:comms.fakesky.test"
+    assert service.open_credentials(pages.settings, channel)["app_password"] == SECRET
+    assert actions(db, "channel.reconnected") == []
+    [failed] = actions(db, "channel.connect_failed")
+    assert failed.details["reason"] == "ConnectRefused"
+
+
+def test_reconnecting_through_oauth_to_another_account_is_refused(
+    pages: Pages, db: Session, admin: Person
+) -> None:
+    pages.get(CALLBACK, code="good", state=start_oauth(pages.as_(admin)))
+    [channel] = channels(db)
+    service.mark_reconnect_needed(db, channel.id, "invalid_token")
+    db.commit()
+    started = pages.post(f"/channels/{channel.id}/reconnect", {"field_client_id": "sixfold-app"})
+    page = pages.get(CALLBACK, code="other-account", state=state_of(started))
+    assert page.status_code == 422
+    assert (
+        "This channel is @leader@fakedon.test; you signed in as @other@fakedon.test."
+    ) in page.text
+    [channel] = channels(db)
+    assert channel.status == ChannelStatus.RECONNECT_NEEDED
+    assert channel.settings["account_id"] == "42"
+    assert service.open_credentials(pages.settings, channel)["access_token"] == "access-good"
+
+
 def test_reconnecting_through_oauth_renews_the_same_channel(
     pages: Pages, db: Session, admin: Person
 ) -> None:

@@ -199,7 +199,7 @@ def test_a_second_401_after_renewing_needs_reconnecting(fake: FakeX) -> None:
     [
         ("bad_request", PermanentError, "is not valid"),
         ("duplicate", PermanentError, "not allowed to create a Tweet with duplicate content"),
-        ("over_capacity", TransientError, "Over capacity"),
+        ("over_capacity", AmbiguousError, "Over capacity"),
         ("internal_error", AmbiguousError, "Internal error"),
     ],
 )
@@ -236,6 +236,12 @@ def test_a_server_error_while_reading_is_only_transient(fake: FakeX) -> None:
     with pytest.raises(TransientError) as raised:
         connector(fake).fetch_own_posts(an_hour_ago())
     assert not isinstance(raised.value, AmbiguousError)
+
+
+def test_over_capacity_while_reading_is_only_transient(fake: FakeX) -> None:
+    serve_once(fake, f"/2/users/{ACCOUNT['id']}/tweets", "over_capacity", method="GET")
+    with pytest.raises(TransientError, match="Over capacity"):
+        connector(fake).fetch_own_posts(an_hour_ago())
 
 
 def test_a_post_whose_answer_times_out_is_ambiguous_and_found_again(fake: FakeX) -> None:

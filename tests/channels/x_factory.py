@@ -394,12 +394,11 @@ _FAKES: dict[int, FakeX] = {}
 
 @context_factory("x")
 def x_context(env: ConformanceEnv) -> ConnectorContext:
-    # One account per test, however many connectors the check builds. Real X refuses a
-    # second identical post (403 duplicate content, tested in test_x.py); the conformance
-    # check that publishes the same text twice expects the second call to go through.
+    # One account per test, however many connectors the check builds. Like X, the fake
+    # refuses a second identical post (403 duplicate content).
     fake = _FAKES.get(id(env))
     if fake is None:
-        fake = _FAKES[id(env)] = start_fake_x(env.resources, reject_duplicates=False)
+        fake = _FAKES[id(env)] = start_fake_x(env.resources)
         env.resources.callback(_FAKES.pop, id(env), None)
         env.resources.callback(fake.server.check_handler_errors)
     return fake.context(channel_id=env.channel.id)

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import EntryPoint, entry_points
 from typing import ClassVar
 
@@ -127,6 +127,8 @@ class ScriptedNetwork:
     fetches: int = 0
     # Publish calls by channel id, in order: which account the network was really called for.
     calls_by_channel: list[int] = field(default_factory=list)
+    # Direct look-ups by key (find_post), for the connectors that have them.
+    lookups: int = 0
 
     def script(self, *outcomes: Outcome) -> None:
         self.outcomes.extend(outcomes)
@@ -220,10 +222,38 @@ class RecordedScriptedConnector(ScriptedConnector):
     authoritative_record: ClassVar[bool] = True
 
 
+class WindowedScriptedConnector(ScriptedConnector):
+    """Like Mastodon: the network honours a key for an hour only, and shows our posts
+    without it (found again by text)."""
+
+    kind: ClassVar[str] = "scripted_windowed"
+    label: ClassVar[str] = "Scripted network with an hour-long key (tests)"
+    idempotency_window: ClassVar[timedelta | None] = timedelta(hours=1)
+
+    def _as_seen(self, post: RemotePost) -> RemotePost:
+        return replace(post, idempotency_key=None)
+
+
+class LookupScriptedConnector(ScriptedConnector):
+    """Like Bluesky: our post can be looked up directly by its key (find_post)."""
+
+    kind: ClassVar[str] = "scripted_lookup"
+    label: ClassVar[str] = "Scripted network with look-ups by key (tests)"
+    authoritative_record: ClassVar[bool] = True
+
+    def find_post(self, idempotency_key: str) -> RemotePost | None:
+        self.network.lookups += 1
+        if self.network.fetch_failures:
+            raise self.network.fetch_failures.popleft()
+        return next(iter(self.network.posts_with_key(idempotency_key)), None)
+
+
 SCRIPTED_CONNECTORS: tuple[type[ScriptedConnector], ...] = (
     ScriptedConnector,
     PlainScriptedConnector,
     RecordedScriptedConnector,
+    WindowedScriptedConnector,
+    LookupScriptedConnector,
 )
 
 

@@ -6,7 +6,6 @@ row ends, what people are told, and how many times the network was really called
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -29,47 +28,16 @@ from sixfold.publishing.publisher import (
 )
 from tests import factories
 from tests.jobs.conftest import FakeClock
-from tests.publishing.conftest import SETTINGS, Newsroom
+from tests.publishing.conftest import LEASE_SECONDS, MakeRunner, Newsroom
 from tests.publishing.fakes import (
     Crash,
     ScriptedNetwork,
     busy,
     crash,
-    install_scripted_connectors,
     lost,
     refuse,
     revoked,
 )
-
-LEASE_SECONDS = 60
-MakeRunner = Callable[..., Runner]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    # Ahead of the wall clock, so posts scheduled "now" (by the real clock) are due.
-    return FakeClock(utcnow() + timedelta(minutes=5))
-
-
-@pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[ScriptedNetwork]:
-    with install_scripted_connectors(monkeypatch, ScriptedNetwork(clock)) as installed:
-        yield installed
-
-
-@pytest.fixture
-def make_runner(session_factory: sessionmaker[Session], clock: FakeClock) -> MakeRunner:
-    def make(worker_id: str = "worker-a") -> Runner:
-        return Runner(
-            session_factory,
-            [Publication],
-            worker_id=worker_id,
-            lease_seconds=LEASE_SECONDS,
-            clock=clock,
-            services={"settings": SETTINGS},
-        )
-
-    return make
 
 
 def add_channel(db: Session, newsroom: Newsroom, kind: str) -> Channel:

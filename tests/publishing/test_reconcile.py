@@ -7,12 +7,9 @@ with an injected clock, like test_publisher.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sixfold.channels import service as channels
 from sixfold.channels.base import (
@@ -23,7 +20,6 @@ from sixfold.channels.base import (
     TransientError,
 )
 from sixfold.channels.models import Channel, ChannelStatus
-from sixfold.db import utcnow
 from sixfold.jobs import Runner
 from sixfold.notifications.models import Notification
 from sixfold.publishing import drafts, schedule
@@ -35,38 +31,8 @@ from sixfold.publishing.publisher import (
 )
 from tests import factories
 from tests.jobs.conftest import FakeClock
-from tests.publishing.conftest import SETTINGS, Newsroom
-from tests.publishing.fakes import Crash, ScriptedNetwork, crash, install_scripted_connectors, lost
-
-LEASE_SECONDS = 60
-MakeRunner = Callable[..., Runner]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    # Ahead of the wall clock, so posts scheduled "now" (by the real clock) are due.
-    return FakeClock(utcnow() + timedelta(minutes=5))
-
-
-@pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[ScriptedNetwork]:
-    with install_scripted_connectors(monkeypatch, ScriptedNetwork(clock)) as installed:
-        yield installed
-
-
-@pytest.fixture
-def make_runner(session_factory: sessionmaker[Session], clock: FakeClock) -> MakeRunner:
-    def make(worker_id: str = "worker-a") -> Runner:
-        return Runner(
-            session_factory,
-            [Publication],
-            worker_id=worker_id,
-            lease_seconds=LEASE_SECONDS,
-            clock=clock,
-            services={"settings": SETTINGS},
-        )
-
-    return make
+from tests.publishing.conftest import LEASE_SECONDS, MakeRunner, Newsroom
+from tests.publishing.fakes import Crash, ScriptedNetwork, crash, lost
 
 
 def post_to(db: Session, room: Newsroom, kind: str, text: str = "Harbour walk") -> Publication:

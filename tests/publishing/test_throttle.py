@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -41,46 +41,22 @@ from sixfold.publishing.publisher import Publication
 from tests import factories
 from tests.conftest import _fresh_postgres_database
 from tests.jobs.conftest import FakeClock
-from tests.publishing.conftest import SETTINGS, Newsroom
+from tests.publishing.conftest import LEASE_SECONDS, SETTINGS, MakeRunner, Newsroom
 from tests.publishing.fakes import (
     Crash,
     ScriptedNetwork,
     crash,
     install_connectors,
-    install_scripted_connectors,
     limited,
 )
 
 START = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)  # 13:00 in Berlin (CET)
-LEASE_SECONDS = 60
 LABEL = "Scripted network (tests)"
-MakeRunner = Callable[..., Runner]
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[ScriptedNetwork]:
-    with install_scripted_connectors(monkeypatch, ScriptedNetwork(clock)) as installed:
-        yield installed
-
-
-@pytest.fixture
-def make_runner(session_factory: sessionmaker[Session], clock: FakeClock) -> MakeRunner:
-    def make(worker_id: str = "worker-a") -> Runner:
-        return Runner(
-            session_factory,
-            [Publication],
-            worker_id=worker_id,
-            lease_seconds=LEASE_SECONDS,
-            clock=clock,
-            services={"settings": SETTINGS},
-        )
-
-    return make
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ publishing. Errors are sorted by what publishing must do next:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
@@ -123,7 +123,16 @@ class Connector(Protocol):
     AmbiguousError has been reconciled (the key is stable per publication); `idempotent`
     says whether the network itself guarantees a second call cannot post twice.
 
-    Optionally, `authoritative_record: ClassVar[bool] = True` (see `authoritative_record`).
+    Optionally:
+    - `authoritative_record: ClassVar[bool] = True` (see `authoritative_record`);
+    - `idempotency_window: ClassVar[timedelta | None]`: how long the network remembers a key
+      (Mastodon: one hour); None, the default, means for as long as the post exists. Past
+      it, a second call may post twice, so publishing no longer resends on the strength of
+      the key alone (see `idempotency_window`);
+    - `find_post(idempotency_key) -> RemotePost | None`: a direct look-up of our post by its
+      key, where the network allows one (Bluesky: the record under the derived record key).
+      Publishing reconciles with it instead of reading the account's posts, which may be
+      many. None means no post carries the key; errors are raised as from fetch_own_posts.
     """
 
     kind: ClassVar[str]
@@ -253,16 +262,42 @@ def authoritative_record(connector: Connector) -> bool:
     return bool(getattr(connector, "authoritative_record", False))
 
 
+def idempotency_window(connector: Connector) -> timedelta | None:
+    """How long the network honours an idempotency key; None for as long as the post lives."""
+    window = getattr(connector, "idempotency_window", None)
+    return window if isinstance(window, timedelta) else None
+
+
 def find_published(
-    posts: Sequence[RemotePost], *, idempotency_key: str, text: str
+    posts: Sequence[RemotePost],
+    *,
+    idempotency_key: str,
+    text: str,
+    taken: Collection[str] = (),
+    not_before: datetime | None = None,
+    by_text: bool = True,
 ) -> RemotePost | None:
     """The post among the account's own that is ours: by key where the network keeps it,
-    otherwise by identical text (whitespace-normalised), the newest first."""
+    otherwise (`by_text`) by identical text (whitespace-normalised), the newest first.
+
+    A text match is only a guess, so it skips what cannot be ours: posts in `taken` (the
+    remote ids other publications already own: an earlier post with the same words) and
+    posts published before `not_before` (before our first attempt, less clock skew). An
+    empty text never matches. Connectors whose record carries our key on every post pass
+    `by_text=False`: there a post with our words but not our key is someone else's.
+    """
     keyed = [p for p in posts if p.idempotency_key == idempotency_key]
     if keyed:
         return keyed[0]
     wanted = " ".join(text.split())
+    if not by_text or not wanted:
+        return None
     same_text = [
-        p for p in posts if p.idempotency_key is None and " ".join(p.text.split()) == wanted
+        p
+        for p in posts
+        if p.idempotency_key is None
+        and p.remote_id not in taken
+        and (not_before is None or p.published_at >= not_before)
+        and " ".join(p.text.split()) == wanted
     ]
     return max(same_text, key=lambda p: p.published_at) if same_text else None

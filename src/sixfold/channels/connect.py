@@ -8,7 +8,7 @@ back with a code) in connect_oauth.py. No HTTP in either: the views parse and re
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,6 +31,10 @@ from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
 from sixfold.org.models import Organisation
 
 FLOWS = ("form", "oauth2")
+# Channel settings that name the account itself (not the member signed in, nor a server
+# address typed differently): Bluesky's did, Mastodon's account_id on its domain, X's
+# user_id, LinkedIn's author_urn (a page or member; another admin of the page may sign in).
+IDENTITY_KEYS = ("did", "account_id", "domain", "user_id", "author_urn")
 T = TypeVar("T")
 
 
@@ -97,23 +101,54 @@ def summary_of(cls: type[Connector]) -> str:
 
 
 def read_values(
-    cls: type[Connector], form: Mapping[str, Any], *, stored: Mapping[str, Any] | None = None
+    cls: type[Connector],
+    form: Mapping[str, Any],
+    *,
+    stored: Mapping[str, Any] | None = None,
+    stored_settings: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """The setup fields from a form; on a reconnect, a secret left empty keeps its stored
-    value (so a client secret need not be typed again to renew a token)."""
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for field in setup_fields(cls):
-        value = str(form.get(field.name, "")).strip()
-        if not value and field.secret and stored and stored.get(field.name):
-            value = str(stored[field.name])
-        if value:
-            values[field.name] = value
-        elif field.required:
-            missing.append(field.label)
+    """The setup fields from a form. On a reconnect a secret left empty keeps its stored
+    value (so a client secret need not be typed again to renew a token), but only while
+    every other field is as stored: a secret is never sent to a server or account someone
+    has just typed in (a settings manager must not be able to collect an app password)."""
+    fields = setup_fields(cls)
+    typed = {f.name: str(form.get(f.name, "")).strip() for f in fields}
+    changed = changed_fields(fields, typed, stored_settings or {})
+    for field in fields:
+        if field.secret and not typed[field.name] and stored and not changed:
+            typed[field.name] = str(stored.get(field.name) or "")
+    missing = [f.label for f in fields if f.required and not typed[f.name]]
     if missing:
-        raise ValidationFailed("Please fill in: " + ", ".join(missing) + ".")
-    return values
+        raise ValidationFailed(_missing_message(fields, missing, changed, bool(stored)))
+    return {name: value for name, value in typed.items() if value}
+
+
+def changed_fields(
+    fields: Sequence[SetupField], typed: Mapping[str, str], stored_settings: Mapping[str, Any]
+) -> list[str]:
+    """The labels of the non-secret fields whose typed value is not the stored one."""
+    return [
+        f.label
+        for f in fields
+        if not f.secret and typed[f.name] != str(stored_settings.get(f.name) or "").strip()
+    ]
+
+
+def _missing_message(
+    fields: Sequence[SetupField], missing: list[str], changed: list[str], had_stored: bool
+) -> str:
+    message = "Please fill in: " + ", ".join(missing) + "."
+    secrets = [f.label for f in fields if f.secret and f.label in missing]
+    if had_stored and changed and secrets:
+        message += (
+            f" {_listed(changed)} changed, so the stored {_listed(secrets)} cannot be used:"
+            " enter it again."
+        )
+    return message
+
+
+def _listed(labels: Sequence[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def public_values(cls: type[Connector], values: Mapping[str, str]) -> dict[str, str]:
@@ -208,7 +243,12 @@ def reconnect_values(
     cls = connectable_type(channel.kind)
     if channel.status == ChannelStatus.DISABLED:
         raise Conflict(f"{channel.name} is disabled; connect the account as a new channel.")
-    return read_values(cls, form, stored=stored_credentials(settings, channel))
+    return read_values(
+        cls,
+        form,
+        stored=stored_credentials(settings, channel),
+        stored_settings=channel.settings or {},
+    )
 
 
 def stored_credentials(settings: Settings, channel: Channel) -> dict[str, Any]:
@@ -247,8 +287,10 @@ def apply_reconnection(
     actor: audit.Actor,
     flow_digest: str = "",
 ) -> Channel:
-    """New credentials for a channel: merged over the stored ones, and the channel active."""
+    """New credentials for a channel: merged over the stored ones, and the channel active.
+    Only for the account the channel already posts to (see `check_same_account`)."""
     cls = registry.connector_type(channel.kind)
+    check_same_account(channel, connection)
     before = {"status": channel.status, "handle": channel.handle}
     stored = stored_credentials(settings, channel)
     service.seal_credentials(
@@ -269,6 +311,23 @@ def apply_reconnection(
         details={"via": auth_flow_of(cls), "before": before, "handle": channel.handle},
     )
     return channel
+
+
+def check_same_account(channel: Channel, connection: Connection) -> None:
+    """Refuse a reconnection that signed in to another account: publications whose fate is
+    unknown would be looked for on, or posted to, the wrong account.
+
+    The account is what the connectors keep in their settings under IDENTITY_KEYS; every
+    such key present both in the channel's settings and in the new connection must agree.
+    A key only one side has is not compared (a channel stored before it was kept)."""
+    stored = channel.settings or {}
+    for key in IDENTITY_KEYS:
+        before, now = stored.get(key), connection.settings.get(key)
+        if before not in (None, "") and now not in (None, "") and str(before) != str(now):
+            raise ConnectRefused(
+                f"This channel is {channel.handle or channel.name}; you signed in as "
+                f"{connection.handle or now}. Connect a new channel for another account."
+            )
 
 
 # Talking to the connector class ------------------------------------------------------------

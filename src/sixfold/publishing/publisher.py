@@ -25,7 +25,6 @@ is not failing, so it burns no attempts.
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -44,66 +43,26 @@ from sixfold.channels.base import (
     RateLimited,
     RemotePost,
     TransientError,
-    authoritative_record,
-    find_published,
 )
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.channels.registry import connector_types
 from sixfold.db import Base, UTCDateTime, utcnow
-from sixfold.jobs import Job, Retry, State, StateGraph, StateMachineMixin
+from sixfold.jobs import Job, StateMachineMixin
 from sixfold.org.models import Organisation
 from sixfold.publishing import post_audit
 from sixfold.publishing.models import Post, PostStatus
-
-# How long after an unanswered call the post may take to appear on the account before
-# its absence counts as proven.
-RECONCILE_GRACE = timedelta(minutes=2)
-# How far before the first attempt to look on the account (clocks differ).
-RECONCILE_LOOKBACK = timedelta(minutes=10)
-TRANSIENT_ATTEMPTS = 8
-TRANSIENT_DELAY = Retry(base_seconds=15, factor=2, max_seconds=900, jitter=0.2)
-# A row that finds every slot of its account or network taken looks again this soon, spread
-# by jitter so that the rows waiting for one account do not all wake together.
-SLOT_WAIT = Retry(base_seconds=1, factor=1, max_seconds=1, jitter=0.5)
-# How often a post whose fate is unknown looks at its channel while it needs reconnecting.
-RECONNECT_WAIT = timedelta(minutes=5)
+from sixfold.publishing.publication_states import IN_FLIGHT_STATES as IN_FLIGHT_STATES
+from sixfold.publishing.publication_states import RECONNECT_WAIT as RECONNECT_WAIT
+from sixfold.publishing.publication_states import SLOT_WAIT, TRANSIENT_DELAY
+from sixfold.publishing.publication_states import TRANSIENT_ATTEMPTS as TRANSIENT_ATTEMPTS
+from sixfold.publishing.publication_states import WAITING_STATES as WAITING_STATES
+from sixfold.publishing.publication_states import PublicationState as PublicationState
+from sixfold.publishing.publication_states import new_idempotency_key as new_idempotency_key
+from sixfold.publishing.reconcile import RECONCILE_GRACE as RECONCILE_GRACE
+from sixfold.publishing.reconcile import look_for, may_send_again
 
 # A step that talks to the network, run by `_on_network` while it holds a concurrency slot.
 NetworkStep = Callable[["Job", Connector], "str | None"]
-
-
-class PublicationState(StateGraph, initial="pending"):
-    pending = State(
-        to=["claimed", "held"], poll_seconds=5, retry=Retry(base_seconds=5), on_exhausted="failed"
-    )
-    claimed = State(
-        to=["submitted", "held", "failed"], retry=Retry(base_seconds=5), on_exhausted="failed"
-    )
-    submitted = State(
-        to=["confirmed", "unconfirmed", "held", "failed"],
-        poll_seconds=15,
-        retry=Retry(base_seconds=10, max_seconds=600, max_attempts=6),
-        on_exhausted="unconfirmed",
-    )
-    unconfirmed = State(
-        to=["confirmed", "submitted", "failed"],
-        poll_seconds=20,
-        retry=Retry(base_seconds=30, max_seconds=900, max_attempts=10),
-        on_exhausted="failed",
-    )
-    confirmed = State(terminal=True)
-    held = State(external=True)
-    failed = State(external=True)
-    cancelled = State(terminal=True)
-
-
-# States a person may still change: cancel, reschedule, publish now.
-WAITING_STATES = frozenset({"pending", "held", "failed"})
-IN_FLIGHT_STATES = frozenset({"claimed", "submitted", "unconfirmed"})
-
-
-def new_idempotency_key() -> str:
-    return f"sfx-{secrets.token_hex(12)}"
 
 
 class Publication(StateMachineMixin, Base):
@@ -152,12 +111,8 @@ class Publication(StateMachineMixin, Base):
         return self.handle_claimed(job)
 
     def handle_claimed(self, job: Job) -> str | None:
-        channel = job.session.get(Channel, self.channel_id)
-        problem = channels.publishing_problem(channel)
-        if problem is not None:
-            self.error_message = problem
-            self._notify_failure(job.session)
-            return "failed"
+        if (problem := self._channel_problem(job)) is not None:
+            return problem
         job.enter("submitted")
         return self._on_network(job, self._look_then_send)
 
@@ -199,7 +154,8 @@ class Publication(StateMachineMixin, Base):
     def _look_then_send(self, job: Job, connector: Connector) -> str | None:
         from sixfold.publishing.pause import active_pause
 
-        if self.sent_at is not None:
+        first_sent = self.sent_at
+        if first_sent is not None:
             # An earlier attempt may have reached the network: look before anything else.
             try:
                 found = self._reconcile(job, connector)
@@ -207,26 +163,31 @@ class Publication(StateMachineMixin, Base):
                 return self._could_not_look(job, connector, error)
             if found is not None:
                 return self._confirm(job.session, found)
-            if not _may_send_again(connector):
+            if not may_send_again(connector, first_sent, job.now):
                 return "unconfirmed"
         if (pause := active_pause(job.session, self.organisation_id, self.channel_id)) is not None:
             return self._hold(pause.reason)
-        self.sent_at = job.now
+        # Disabled, removed or refused since the claim (the row may have waited for hours).
+        if (problem := self._channel_problem(job)) is not None:
+            return problem
+        # The first attempt's time is kept: the key's window and the look count from it.
+        self.sent_at = first_sent or job.now
         job.commit()
-        return self._send(job, connector)
+        return self._send(job, connector, first_sent)
 
-    def _send(self, job: Job, connector: Connector) -> str | None:
+    def _send(self, job: Job, connector: Connector, first_sent: datetime | None) -> str | None:
         outgoing = channels.outgoing_post(job.session, self)
         try:
             remote = connector.publish(outgoing, self.idempotency_key)
         except AmbiguousError as error:
             self.error_message = f"No answer from the network: {error}"
             return "unconfirmed"
-        except RateLimited as error:
-            # Not taken, so the next attempt needs no reconcile; waiting burns no attempt.
-            self.sent_at = None
-            return self._rate_limited(job, connector, error)
         except TransientError as error:
+            # This call was not taken: the next attempt looks first only if an earlier one
+            # may have reached the network. Waiting for a rate limit burns no attempt.
+            self.sent_at = first_sent
+            if isinstance(error, RateLimited):
+                return self._rate_limited(job, connector, error)
             return self._back_off(job, error)
         except CredentialsError as error:
             return self._credentials_refused(job, error, fate_known=True)
@@ -247,14 +208,14 @@ class Publication(StateMachineMixin, Base):
 
     def _absent(self, job: Job, connector: Connector, *, unreadable: str = "") -> str | None:
         """Not found on the account (or, `unreadable`, the account cannot be read)."""
-        sent = self.sent_at or self.state_changed_at
-        if job.now - sent < RECONCILE_GRACE:
+        # The grace runs from the last unanswered call: the row became unconfirmed then.
+        if job.now - self.state_changed_at < RECONCILE_GRACE:
             job.check_again_at(job.now + timedelta(seconds=20))
             return None
-        if not unreadable and _may_send_again(connector):
+        if not unreadable and may_send_again(connector, self.sent_at, job.now):
             # Absent after the grace period, and the network refuses duplicate keys (or its
-            # record proves the post absent): a new attempt is informed, not blind.
-            self.sent_at = None
+            # record proves the post absent): a new attempt is informed, not blind. It
+            # looks once more first, as `sent_at` (the first attempt) stays set.
             return "submitted"
         minutes = int(RECONCILE_GRACE.total_seconds() // 60)
         return self._fate_unknown(
@@ -317,8 +278,6 @@ class Publication(StateMachineMixin, Base):
         return None
 
     def _back_off(self, job: Job, error: TransientError) -> str | None:
-        # The network said it did not take the post: the next attempt needs no reconcile.
-        self.sent_at = None
         self.error_message = str(error)
         if self._try_again_later(job, error):
             return None
@@ -390,9 +349,16 @@ class Publication(StateMachineMixin, Base):
 
     def _reconcile(self, job: Job, connector: Connector) -> RemotePost | None:
         job.commit()  # The slot counts for every worker, and the lease is renewed, first.
-        since = (self.sent_at or self.due_at) - RECONCILE_LOOKBACK
-        own = connector.fetch_own_posts(since)
-        return find_published(own, idempotency_key=self.idempotency_key, text=self.text)
+        return look_for(job.session, self, connector)
+
+    def _channel_problem(self, job: Job) -> str | None:
+        """Fail the row ("failed", notified) when its channel cannot publish now."""
+        problem = channels.publishing_problem(job.session.get(Channel, self.channel_id))
+        if problem is None:
+            return None
+        self.error_message = problem
+        self._notify_failure(job.session)
+        return "failed"
 
     def _confirm(self, session: Session, remote: RemotePost) -> str:
         self.remote_id, self.remote_url = remote.remote_id, remote.url
@@ -426,11 +392,6 @@ class Publication(StateMachineMixin, Base):
         from sixfold.publishing.notify import publication_failed
 
         publication_failed(session, self)
-
-
-def _may_send_again(connector: Connector) -> bool:
-    """Whether a post not found on the account may be sent again without posting twice."""
-    return connector.idempotent or authoritative_record(connector)
 
 
 def _all_confirmed(session: Session, post_id: int) -> bool:

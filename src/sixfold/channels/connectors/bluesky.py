@@ -46,7 +46,7 @@ from sixfold.channels.connectors.bluesky_errors import error_name, is_session_fa
 from sixfold.channels.connectors.bluesky_post import PostBuilder
 from sixfold.db import utcnow
 
-DEFAULT_SERVICE = "https://bsky.social"
+DEFAULT_SERVICE = records.DEFAULT_SERVICE
 _TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _PAGE = 100
 _Result = TypeVar("_Result")
@@ -97,7 +97,11 @@ class BlueskyConnector:
     )
 
     def __init__(self, context: ConnectorContext) -> None:
-        self.service = str(context.settings.get("service") or DEFAULT_SERVICE)
+        try:
+            # Checked again here: a channel stored before the rule must not send in clear.
+            self.service = records.service_url(str(context.settings.get("service") or ""))
+        except ConnectorError as error:
+            raise CredentialsError(f"{error} Connect the channel again.") from error
         self.did = str(context.settings.get("did") or "")
         self.web = records.web_base(self.service, context.settings.get("web"))
         self.credentials = dict(context.credentials)
@@ -111,9 +115,7 @@ class BlueskyConnector:
 
     @classmethod
     def connect(cls, values: dict[str, str]) -> Connection:
-        service = (values.get("service") or "").strip().rstrip("/") or DEFAULT_SERVICE
-        if not service.startswith(("https://", "http://")):
-            raise ConnectorError("The server must be a web address such as https://bsky.social.")
+        service = records.service_url(values.get("service") or "")
         handle = (values.get("handle") or "").strip().lstrip("@")
         password = (values.get("app_password") or "").strip()
         if not handle or not password:
@@ -190,6 +192,16 @@ class BlueskyConnector:
         for rkey, value in self._records(start_below=None, stop=lambda k: _older(k, floor)):
             self._collect(found, rkey, value, since)
         return sorted(found.values(), key=lambda p: p.published_at, reverse=True)
+
+    def find_post(self, idempotency_key: str) -> RemotePost | None:
+        """Our post by its key: one getRecord under the record key the key derives, instead
+        of reading every Sixfold record on the account. A record there that carries another
+        key is not ours."""
+        rkey = records.record_key(idempotency_key)
+        value = self._get_record(rkey)
+        if value is None or records.own_key(rkey, value) != idempotency_key:
+            return None
+        return self._remote(f"at://{self.did}/{records.POST_COLLECTION}/{rkey}", value)
 
     def fetch_mentions(self, since: datetime) -> list[Mention]:
         from sixfold.channels.connectors.bluesky_appview import mentions

@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 import regex
 
+from sixfold.channels.base import ConnectorError
+
 POST_COLLECTION = "app.bsky.feed.post"
 # Unknown fields are allowed in atproto records: the key travels with the post, so
 # reconciliation matches exactly, and a post copied under another record key is not ours.
@@ -45,6 +47,7 @@ KEY_FIELD = "sixfoldKey"
 MAX_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
 DEFAULT_WEB = "https://bsky.app"
+DEFAULT_SERVICE = "https://bsky.social"
 
 _ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -53,6 +56,22 @@ _BAND_BITS = 48
 _AT_URI = re.compile(r"^at://([^/]+)/([^/]+)/([^/?#]+)$")
 _WEB_POST = re.compile(r"^https?://[^/]+/profile/([^/]+)/post/([^/?#]+)")
 _GRAPHEME = regex.compile(r"\X")
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def service_url(raw: str) -> str:
+    """The PDS's base URL from what a person typed (empty: bsky.social). Plain http only for
+    this machine: the app password and session tokens must never cross a network in clear."""
+    text = raw.strip().rstrip("/") or DEFAULT_SERVICE
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
+        raise ConnectorError("The server must be a web address such as https://bsky.social.")
+    if parts.scheme == "http" and host not in _LOCAL_HOSTS:
+        raise ConnectorError("The server address must start with https://.")
+    return text
 
 
 def record_key(idempotency_key: str) -> str:

@@ -5,7 +5,9 @@ Exactly once: LinkedIn takes no idempotency key, so a post whose answer was lost
 again among the author's own posts by its text (`fetch_own_posts` returns the commentary
 un-escaped, so it compares equal to the text we sent). LinkedIn also refuses to post the
 same content twice within a while, naming the earlier post ("Content is a duplicate of
-urn:li:share:..."): `publish` takes that answer as the post already made.
+urn:li:share:..."). That is not taken as our post: the publisher never sends to LinkedIn again
+after an unanswered call (it looks instead), so the earlier post is almost always a different
+one with the same text, and `publish` refuses with a PermanentError naming it.
 
 What LinkedIn lets an app read is narrower than what it lets it post. Reading a member's own
 posts and their likes needs `r_member_social`, which LinkedIn grants to approved apps only;
@@ -200,7 +202,7 @@ class LinkedInConnector:
             body = self._post_body(post.text, self._upload_all(api, post.media))
             response = api.call("POST", "/rest/posts", kind="create", json=body, allow=(422,))
             if response.status_code == 422:
-                return self._refused(api, error_message(response), post.text)
+                raise _refused(error_message(response))
         urn = response.headers.get("x-restli-id")
         if not urn:
             # Created (201), so the post is there: reconciliation finds it by its text.
@@ -256,20 +258,6 @@ class LinkedInConnector:
         elif images:
             body["content"] = {"multiImage": {"images": images}}
         return body
-
-    def _refused(self, api: Session, message: str, text: str) -> RemotePost:
-        """A 422: LinkedIn's validation refused the post, for good, unless it refused a
-        duplicate. Then the same text is already on the account (an earlier attempt whose
-        answer was lost) and the post it names is the one we were making."""
-        duplicate = _DUPLICATE.search(message)
-        if duplicate is None:
-            raise PermanentError(message)
-        urn = duplicate.group(1)
-        try:
-            element = api.call("GET", f"/rest/posts/{encode_urn(urn)}").json()
-        except PermanentError:
-            return RemotePost(urn, feed_url(urn), text, utcnow())  # Not readable by this app.
-        return _remote(element)
 
     def delete(self, remote_id: str) -> None:
         with self.api.session() as api:
@@ -348,6 +336,16 @@ def _at(element: dict[str, Any]) -> datetime:
 
 def _created(element: dict[str, Any]) -> datetime:
     return from_epoch_ms(element.get("publishedAt") or element.get("createdAt") or 0)
+
+
+def _refused(message: str) -> PermanentError:
+    """A 422: LinkedIn's validation refused the post for good. A duplicate names the earlier
+    post, which people need to see to decide (see the module doc)."""
+    duplicate = _DUPLICATE.search(message)
+    if duplicate is None:
+        return PermanentError(message)
+    url = feed_url(duplicate.group(1))
+    return PermanentError(f"LinkedIn refused this as a duplicate of {url}")
 
 
 def _remote(element: dict[str, Any]) -> RemotePost:

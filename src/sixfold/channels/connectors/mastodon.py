@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -68,8 +68,11 @@ class MastodonConnector:
     # one hour. Beyond the hour the server forgets the key and a second POST would post
     # again; publishing never resends blindly, though: after an unanswered call it first
     # reconciles against the account's own posts (by text, since Mastodon does not echo the
-    # key) and sends again only when the post is absent, so the hour limit costs nothing.
+    # key) and sends again only when the post is absent. A text look can miss (the status
+    # was edited), so past the hour a post not found is not resent: its row fails with
+    # "check the account" (see channels.base.idempotency_window).
     idempotent: ClassVar[bool] = True
+    idempotency_window: ClassVar[timedelta | None] = timedelta(hours=1)
     auth_flow: ClassVar[str] = "oauth2"
     setup_fields: ClassVar[tuple[SetupField, ...]] = (
         SetupField(

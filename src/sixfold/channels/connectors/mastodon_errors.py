@@ -31,6 +31,10 @@ T = TypeVar("T")
 # cannot see, say); its access is fine.
 NOT_PERMITTED = "This action is not allowed"
 
+# How Mastodon.py words a real 429 (internals.py, "Hit rate limit." and, in pace mode,
+# "Hit rate limit, but cannot pace requests ..."), as against its other rate-limit errors.
+HIT_RATE_LIMIT = "Hit rate limit"
+
 
 def connecting(server: str, action: Callable[[], T]) -> T:
     try:
@@ -61,9 +65,7 @@ def message_of(error: MastodonError) -> str:
 
 def translated(error: MastodonError, api: Mastodon, *, sending: bool) -> ConnectorError:
     if isinstance(error, MastodonRatelimitError):
-        reset = api.ratelimit_reset
-        wait = max(0.0, float(reset) - time.time()) if reset else None
-        return RateLimited("Mastodon's rate limit for this account is reached.", retry_after=wait)
+        return _rate_limit_error(error, api, sending=sending)
     if isinstance(error, MastodonNetworkError):
         return _network_error(error, sending=sending)
     if not isinstance(error, MastodonAPIError):
@@ -86,6 +88,21 @@ def translated(error: MastodonError, api: Mastodon, *, sending: bool) -> Connect
         # may come after the commit too. Reads are simply tried again.
         return AmbiguousError(message) if sending else TransientError(message)
     return PermanentError(message)
+
+
+def _rate_limit_error(
+    error: MastodonRatelimitError, api: Mastodon, *, sending: bool
+) -> ConnectorError:
+    if str(error).startswith(HIT_RATE_LIMIT):
+        reset = api.ratelimit_reset
+        wait = max(0.0, float(reset) - time.time()) if reset else None
+        return RateLimited("Mastodon's rate limit for this account is reached.", retry_after=wait)
+    # Mastodon.py also raises this class when it cannot read X-RateLimit-Reset or Date,
+    # and it reads them before looking at the status: the answer may have been a 200 for
+    # a status that now exists, so a post is in doubt and must not simply be sent again.
+    # No constructor setting skips that reading (every ratelimit_method does it).
+    message = f"Mastodon's answer could not be read: {error}"
+    return AmbiguousError(message) if sending else TransientError(message)
 
 
 def _network_error(error: MastodonNetworkError, *, sending: bool) -> ConnectorError:

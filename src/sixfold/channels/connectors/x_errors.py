@@ -45,9 +45,10 @@ def _from_status(exc: Any, *, creates: bool) -> ConnectorError:
     if status == 401:
         return CredentialsError(f"X no longer accepts this sign-in: {message}")
     if status >= 500:
-        # 503 is X saying it is over capacity and did not take the request; a 500 or 504
-        # may come after X created the post, so a create cannot be called failed.
-        if status == 503 or not creates:
+        # Any 5xx on a create, 503 "over capacity" included, may come after X's edge handed
+        # the post on and it was made: sending again blind would meet a 403 duplicate with
+        # the post live, so the post is in doubt and has to be looked for. Reads retry.
+        if not creates:
             wait = _seconds(response.headers.get("retry-after"))
             return TransientError(f"X is unavailable: {message}", retry_after=wait)
         return AmbiguousError(f"X failed while taking the post and may have posted it: {message}")
