@@ -44,6 +44,7 @@ from sixfold.channels.base import (
 from sixfold.channels.connectors import bluesky_records as records
 from sixfold.channels.connectors.bluesky_errors import error_name, is_session_failure, translate
 from sixfold.channels.connectors.bluesky_post import PostBuilder
+from sixfold.channels.connectors.transport import count_graphemes
 from sixfold.db import utcnow
 
 DEFAULT_SERVICE = records.DEFAULT_SERVICE
@@ -215,7 +216,7 @@ class BlueskyConnector:
 
     @classmethod
     def count_characters(cls, text: str) -> int:
-        return records.count_graphemes(text)
+        return count_graphemes(text)
 
     # Reading and writing ------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-import httpx
 from atproto_client.exceptions import (
     BadRequestError,
     InvokeTimeoutError,
@@ -32,14 +31,13 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
+from sixfold.channels.connectors.transport import HTTPX_NEVER_SENT
 
 # Errors by which a PDS says the session (not the request) is the problem: a fresh login
 # with the app password may cure them.
 SESSION_ERRORS = frozenset(
     {"ExpiredToken", "InvalidToken", "AuthMissing", "AuthRequired", "AuthenticationRequired"}
 )
-# Transport failures that happen before a request is sent: nothing reached the PDS.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def error_name(error: BaseException) -> str:
@@ -103,7 +101,7 @@ def translate(error: Exception, *, writing: bool) -> ConnectorError:
 
 
 def _transport(error: Exception, message: str, *, writing: bool) -> ConnectorError:
-    if isinstance(error.__cause__, _NOT_SENT) or not writing:
+    if isinstance(error.__cause__, HTTPX_NEVER_SENT) or not writing:
         return TransientError(f"Bluesky could not be reached: {message}")
     return AmbiguousError(f"No answer from Bluesky: {message}")
 

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from sixfold.channels.base import MediaItem, OutgoingPost, PermanentError
 from sixfold.channels.connectors import bluesky_records as records
+from sixfold.channels.connectors.transport import count_graphemes
 from sixfold.db import utcnow
 
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image: blob maxSize
@@ -93,7 +94,7 @@ def _media_problem(media: Any) -> str | None:
             return f"Bluesky does not take {item.content_type} images ({item.filename})."
         if len(item.content) > MAX_IMAGE_BYTES:
             return f"{item.filename} is larger than Bluesky's 1 MB per image."
-        if records.count_graphemes(item.alt_text) > MAX_ALT_GRAPHEMES:
+        if count_graphemes(item.alt_text) > MAX_ALT_GRAPHEMES:
             return f"The description of {item.filename} is longer than {MAX_ALT_GRAPHEMES}."
     return None
 

@@ -36,9 +36,8 @@ from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
-import regex
-
 from sixfold.channels.base import ConnectorError
+from sixfold.channels.connectors.transport import count_graphemes
 
 POST_COLLECTION = "app.bsky.feed.post"
 # Unknown fields are allowed in atproto records: the key travels with the post, so
@@ -55,7 +54,6 @@ _BAND_START_US = int(datetime(1980, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
 _BAND_BITS = 48
 _AT_URI = re.compile(r"^at://([^/]+)/([^/]+)/([^/?#]+)$")
 _WEB_POST = re.compile(r"^https?://[^/]+/profile/([^/]+)/post/([^/?#]+)")
-_GRAPHEME = regex.compile(r"\X")
 
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -110,12 +108,6 @@ def band_bounds() -> tuple[str, str]:
     low = encode_tid(_BAND_START_US << 10)
     high = encode_tid((_BAND_START_US + (1 << _BAND_BITS)) << 10)
     return low, high
-
-
-def count_graphemes(text: str) -> int:
-    """What Bluesky counts against its 300: user-perceived characters (extended grapheme
-    clusters), so a family emoji or an accented letter written in two code points is one."""
-    return len(_GRAPHEME.findall(text))
 
 
 def text_problem(text: str) -> str | None:

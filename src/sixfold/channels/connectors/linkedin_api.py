@@ -26,6 +26,7 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
+from sixfold.channels.connectors.transport import HTTPX_NEVER_SENT
 from sixfold.db import utcnow
 
 # LinkedIn releases an API version each month (YYYYMM) and keeps each one for at least a year;
@@ -190,8 +191,7 @@ def raise_for_status(response: httpx.Response, kind: CallKind, now: datetime) ->
 
 
 def _transport_error(error: httpx.TransportError, kind: CallKind) -> Exception:
-    never_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-    if isinstance(error, never_sent) or kind != "create":
+    if isinstance(error, HTTPX_NEVER_SENT) or kind != "create":
         return TransientError(f"LinkedIn could not be reached: {error!r}")
     return AmbiguousError(f"No answer from LinkedIn after sending the post: {error!r}")
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import requests
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -14,7 +13,6 @@ from mastodon.errors import (
     MastodonNetworkError,
     MastodonRatelimitError,
 )
-from urllib3.exceptions import NewConnectionError
 
 from sixfold.channels.base import (
     AmbiguousError,
@@ -24,6 +22,7 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
+from sixfold.channels.connectors.transport import requests_never_sent
 
 T = TypeVar("T")
 
@@ -107,16 +106,6 @@ def _rate_limit_error(
 
 def _network_error(error: MastodonNetworkError, *, sending: bool) -> ConnectorError:
     cause = error.__context__  # Mastodon.py raises inside `except`, keeping the cause
-    if sending and not _never_sent(cause):
+    if sending and not requests_never_sent(cause):
         return AmbiguousError(f"No answer from the Mastodon server: {cause or error}")
     return TransientError(f"Could not reach the Mastodon server: {cause or error}")
-
-
-def _never_sent(cause: BaseException | None) -> bool:
-    """A connection that was never made (refused, no such host, connect timeout) cannot
-    have carried the request; a timeout or reset after connecting may have."""
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(cause, requests.exceptions.ConnectionError) and cause.args:
-        return isinstance(getattr(cause.args[0], "reason", None), NewConnectionError)
-    return False

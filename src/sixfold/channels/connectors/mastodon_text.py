@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
-import regex
+from sixfold.channels.connectors.transport import count_graphemes
 
 Status = Mapping[str, Any]  # a Status entity as Mastodon.py returns it
 
-_GRAPHEME = regex.compile(r"\X")
 URL_WEIGHT = 23  # Mastodon counts every link as 23 characters, however long
 
 _URL = re.compile(r"(?<![\w@/])https?://[^\s<>\"']+", re.IGNORECASE)
@@ -30,13 +29,8 @@ def count_characters(text: str) -> int:
         pieces += [counted[last : match.start()], "x" * URL_WEIGHT]
         last = match.start() + len(url)
     pieces.append(counted[last:])
-    return grapheme_count("".join(pieces))
-
-
-def grapheme_count(text: str) -> int:
-    """User-perceived characters (extended grapheme clusters), as Mastodon counts them with
-    Ruby's each_grapheme_cluster: an emoji with its skin tone or ZWJ family counts once."""
-    return len(_GRAPHEME.findall(text))
+    # Mastodon counts the rest as Ruby's each_grapheme_cluster does.
+    return count_graphemes("".join(pieces))
 
 
 def status_text(status: Status) -> str:

@@ -14,7 +14,6 @@ from typing import Any
 
 import requests
 import tweepy  # type: ignore[import-untyped]  # the package ships no type hints
-from urllib3.exceptions import NewConnectionError
 
 from sixfold.channels.base import (
     AmbiguousError,
@@ -24,13 +23,14 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
+from sixfold.channels.connectors.transport import requests_never_sent
 
 
 def translate(exc: Exception, *, creates: bool) -> ConnectorError:
     """The platform's error (channels.base) for what went wrong in one call to X."""
     if isinstance(exc, tweepy.HTTPException):
         return _from_status(exc, creates=creates)
-    if isinstance(exc, requests.RequestException) and _never_sent(exc):
+    if isinstance(exc, requests.RequestException) and requests_never_sent(exc):
         return TransientError(f"X could not be reached: {exc}")
     if creates:
         return AmbiguousError(f"X did not answer whether it took the post: {exc}")
@@ -89,11 +89,3 @@ def _seconds(value: Any) -> float | None:
 def _message(exc: Any) -> str:
     messages = [str(message) for message in getattr(exc, "api_messages", []) if message]
     return "; ".join(messages) or str(exc)
-
-
-def _never_sent(exc: Exception) -> bool:
-    """Whether the request failed before reaching X (no connection could be made)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
