@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -26,7 +25,7 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
-from sixfold.channels.connectors.transport import HTTPX_NEVER_SENT
+from sixfold.channels.connectors.transport import HTTPX_NEVER_SENT, retry_after
 from sixfold.db import utcnow
 
 # LinkedIn releases an API version each month (YYYYMM) and keeps each one for at least a year;
@@ -149,14 +148,9 @@ def retry_after_seconds(response: httpx.Response, now: datetime) -> float:
     LinkedIn's limits are per day (per member and per application) and reset at midnight
     UTC; its 429s usually carry no Retry-After, so the next UTC midnight is the honest wait.
     """
-    header = response.headers.get("retry-after")
-    if header:
-        if header.strip().isdigit():
-            return float(header.strip())
-        try:
-            return max(0.0, (parsedate_to_datetime(header) - now).total_seconds())
-        except (TypeError, ValueError):
-            pass
+    asked = retry_after(response.headers.get("retry-after"), now)
+    if asked is not None:
+        return asked
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     return (midnight - now).total_seconds()
 

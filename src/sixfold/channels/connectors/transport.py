@@ -7,6 +7,9 @@ proves nothing was sent. The two HTTP stacks the client libraries use say so dif
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
 import httpx
 import regex
 import requests
@@ -32,3 +35,14 @@ def requests_never_sent(error: BaseException | None) -> bool:
 def count_graphemes(text: str) -> int:
     """Characters as people see them: an emoji with its modifiers, a letter with its accents."""
     return len(_GRAPHEME.findall(text))
+
+
+def retry_after(header: str | None, now: datetime) -> float | None:
+    """Seconds a Retry-After header asks for: delta-seconds or an HTTP date (RFC 9110)."""
+    value = (header or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -10,6 +10,7 @@ RateLimited), never will (Permanent) or needs the account reconnected (Credentia
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -23,7 +24,7 @@ from sixfold.channels.base import (
     RateLimited,
     TransientError,
 )
-from sixfold.channels.connectors.transport import requests_never_sent
+from sixfold.channels.connectors.transport import requests_never_sent, retry_after
 
 
 def translate(exc: Exception, *, creates: bool) -> ConnectorError:
@@ -49,7 +50,7 @@ def _from_status(exc: Any, *, creates: bool) -> ConnectorError:
         # the post on and it was made: sending again blind would meet a 403 duplicate with
         # the post live, so the post is in doubt and has to be looked for. Reads retry.
         if not creates:
-            wait = _seconds(response.headers.get("retry-after"))
+            wait = retry_after(response.headers.get("retry-after"), datetime.now(UTC))
             return TransientError(f"X is unavailable: {message}", retry_after=wait)
         return AmbiguousError(f"X failed while taking the post and may have posted it: {message}")
     return PermanentError(message)
