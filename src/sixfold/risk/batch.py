@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from sixfold.risk.charcounts import Codes, counts, posts_with_run
+from sixfold.risk.charcounts import Codes, counts, posts_with_run, spelled_out_posts
 from sixfold.risk.document import (
     Document,
     deleet_text,
@@ -58,12 +58,6 @@ _MARKER = "QQ"
 # a little early so no post at the threshold is missed.
 _MODEL_MARGIN = 1e-6
 _REGISTERS_KEPT = 8
-# Part of every letter-by-letter run (document._SPELLED_OUT): a separator, a lone character, a
-# separator and another lone character; it starts with the separator, which the search can
-# skip to.
-_SPELLED_GATE = re.compile(
-    r"[.\-_*~ ]{1,2}[a-z0-9@$](?![a-z0-9])[.\-_*~ ]{1,2}[a-z0-9@$](?![a-z0-9])"
-)
 # Inside a lower-case hashtag only terms this long may match mid-word (lexicon._Hashtags).
 _MIN_INNER_TAG = 7
 
@@ -193,7 +187,7 @@ class _Pass:
         deleeted = deleet_text(joined_folded)
         ends = [*folded_starts[1:], len(deleeted) + 1]
         squeezed = [deleeted[s : e - 1] for s, e in zip(folded_starts, ends, strict=True)]
-        for i in self._matching(_SPELLED_GATE, joined_folded, folded_starts):
+        for i in spelled_out_posts(joined_folded, SEPARATOR).tolist():
             document = self.documents[i] = Document(self.texts[i])
             squeezed[i] = document.squeezed.text
             self.same_offsets[i] = False
@@ -307,19 +301,27 @@ class _Pass:
                     self.masks[post] |= planner.terms_mask
 
     def _characters(self, views: dict[str, tuple[str, list[int]]]) -> None:
+        # Counts in the folded view are read from the original text's code points (each
+        # character folds on its own), so only that text is turned into code points.
         codes: dict[str, Codes] = {}
         for bit, gate in self.planner._bits():
             for kind, checks in (("count", gate.counts), ("run", gate.runs)):
                 for view, pattern, minimum in checks:
-                    text, starts = views[view]
-                    if view not in codes:
-                        codes[view] = Codes(text)
-                    flags = codes[view].flags(pattern, self.planner._tables)
+                    source = "original" if kind == "count" else view
+                    text, starts = views[source]
+                    if source not in codes:
+                        codes[source] = Codes(text)
                     begin = np.array(starts, dtype=np.int64)
-                    if kind == "count":
-                        posts = np.flatnonzero(counts(flags, begin) >= minimum)
-                    else:
+                    if kind == "run":
+                        flags = codes[source].flags(pattern, self.planner._tables)
                         posts = posts_with_run(flags, begin, minimum)
+                    else:
+                        matches = (
+                            codes[source].folded_matches(pattern)
+                            if view == "folded"
+                            else codes[source].flags(pattern, self.planner._tables)
+                        )
+                        posts = np.flatnonzero(counts(matches, begin) >= minimum)
                     for i in posts.tolist():
                         self.masks[i] |= bit
 
