@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sixfold.risk.charcounts import Codes, counts, posts_with_run, spelled_out_posts
-from sixfold.risk.document import deleet_text, fold_text, fold_texts
+from sixfold.risk.document import deleet_text, fold_text, fold_texts, folds_one_for_one
 
 SEPARATOR = "\x00"
 # The gate as one regular expression: a separator run, a lone character, a separator run and
@@ -71,14 +71,16 @@ def joined(parts: list[str]) -> tuple[str, list[int]]:
 @settings(max_examples=300)
 @given(texts)
 def test_folding_a_batch_folds_each_text(batch: list[str]) -> None:
-    assert fold_texts(batch, SEPARATOR) == [fold_text(t) for t in batch]
+    folded, even = fold_texts(batch, SEPARATOR)
+    assert folded == [fold_text(t) for t in batch]
+    assert even == [folds_one_for_one(t) for t in batch]
 
 
 @settings(max_examples=300)
 @given(texts)
 @example(["x a.b", "c d e"])
 def test_spelled_out_gate_finds_exactly_the_posts_the_pattern_matches(batch: list[str]) -> None:
-    folded = [deleet_text(t) for t in fold_texts(batch, SEPARATOR)]
+    folded = [deleet_text(t) for t in fold_texts(batch, SEPARATOR)[0]]
     expected = [i for i, t in enumerate(folded) if SPELLED.search(t)]
     assert spelled_out_posts(SEPARATOR.join(folded), SEPARATOR).tolist() == expected
 

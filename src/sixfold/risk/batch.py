@@ -40,7 +40,6 @@ from sixfold.risk.document import (
     Document,
     deleet_text,
     fold_texts,
-    folds_one_for_one,
 )
 
 if TYPE_CHECKING:
@@ -165,28 +164,30 @@ class _Pass:
         self.context = context
         self.masks = masks
         # A post holding the separator itself is not joined; every scanner reads it.
-        self.texts = [t if SEPARATOR not in t else "" for t in texts]
-        for i, text in enumerate(texts):
-            if SEPARATOR in text:
-                masks[i] = planner.everything
+        self.texts = list(texts)
         self.original, self.starts = _join(self.texts, SEPARATOR)
+        if self.original.count(SEPARATOR) >= len(texts):
+            for i, text in enumerate(texts):
+                if SEPARATOR in text:
+                    masks[i], self.texts[i] = planner.everything, ""
+            self.original, self.starts = _join(self.texts, SEPARATOR)
         self.documents: dict[int, Document] = {}
         # Per post: whether squeezed offsets equal original ones (ASCII, no spelled-out run),
         # whether it has a hashtag, and whether words may join anywhere (then a gate counts
         # every occurrence of a term).
-        self.same_offsets = [t.isascii() for t in self.texts]
+        self.same_offsets: list[bool] = []  # filled when the texts are folded
         self.tagged = ["#" in t for t in self.texts]
         self.loose = [False] * len(self.texts)
         self.model_open: set[int] = set()
         self.idiom_spans: list[tuple[int, int]] = []
 
     def run(self) -> None:
-        folded = fold_texts(self.texts, SEPARATOR)
+        folded, even = fold_texts(self.texts, SEPARATOR)
+        self.same_offsets = even
         joined_folded, folded_starts = _join(folded, SEPARATOR)
         # Reading leetspeak keeps every length, so it runs once over the whole batch.
         deleeted = deleet_text(joined_folded)
-        ends = [*folded_starts[1:], len(deleeted) + 1]
-        squeezed = [deleeted[s : e - 1] for s, e in zip(folded_starts, ends, strict=True)]
+        squeezed = deleeted.split(SEPARATOR)
         for i in spelled_out_posts(joined_folded, SEPARATOR).tolist():
             document = self.documents[i] = Document(self.texts[i])
             squeezed[i] = document.squeezed.text
@@ -247,8 +248,6 @@ class _Pass:
         base = self.squeezed_starts[post]
         original = self.texts[post]
         offsets: Sequence[int] = range(len(original))
-        if not self.same_offsets[post] and post not in self.documents:
-            self.same_offsets[post] = folds_one_for_one(original)
         if not self.same_offsets[post]:
             document = self.documents.get(post)
             if document is None:
@@ -383,9 +382,8 @@ def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _join(texts: Sequence[str], separator: str) -> tuple[str, list[int]]:
-    starts = []
-    cursor = 0
-    for text in texts:
-        starts.append(cursor)
-        cursor += len(text) + len(separator)
-    return separator.join(texts), starts
+    """The texts joined by ``separator``, and where each starts."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(separator)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return separator.join(texts), starts.tolist()

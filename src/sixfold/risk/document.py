@@ -117,16 +117,20 @@ def fold_text(text: str) -> str:
     return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
 
 
-def fold_texts(texts: Sequence[str], separator: str) -> list[str]:
-    """``fold_text`` of many texts, the non-ASCII ones folded in one pass; ``separator`` must
-    be an ASCII character none of them holds."""
+def fold_texts(texts: Sequence[str], separator: str) -> tuple[list[str], list[bool]]:
+    """``fold_text`` of many texts, the non-ASCII ones folded in one pass, and for each
+    whether every character folded to exactly one (``folds_one_for_one``). ``separator``
+    must be an ASCII character none of them holds."""
     folded = [t.lower() if t.isascii() else "" for t in texts]
+    even = [True] * len(texts)
     others = [i for i, t in enumerate(texts) if not folded[i] and t]
     if others:
-        joined = _fold_joined(separator.join(texts[i] for i in others))
+        joined, uneven = _fold_joined(separator.join(texts[i] for i in others), separator)
         for i, text in zip(others, joined.split(separator), strict=True):
             folded[i] = text
-    return folded
+        for k in uneven:
+            even[others[k]] = False
+    return folded, even
 
 
 # A character that folds to several (the "ss" of "ß") is first written as one code point of
@@ -136,20 +140,24 @@ _DELETED = 0xFFFFFFFF
 _LOWER_ASCII = np.array([ord(chr(c).lower()) for c in range(128)], dtype=np.uint32)
 
 
-def _fold_joined(text: str) -> str:
-    """``fold_text`` of a long text as array operations on its code points: ``str.translate``
-    looks every character up in a dictionary, about four times slower on a batch."""
+def _fold_joined(text: str, separator: str) -> tuple[str, list[int]]:
+    """``fold_text`` of texts joined by ``separator``, as array operations on the code points
+    (``str.translate`` looks every character up in a dictionary, about four times slower on
+    a batch), and the indexes of the texts in which a character did not fold to exactly one."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     high = np.unique(codes[codes >= 128]).tolist()
     table = np.arange(max(high, default=127) + 1, dtype=np.uint32)
     table[:128] = _LOWER_ASCII
     free = (p for p in _PLACEHOLDERS if p not in set(high))
     longer: dict[str, str] = {}
+    uneven = []
     for code in high:
         folded = _FOLD_TABLE[code]
         if len(folded) == 1:
             table[code] = ord(folded)
-        elif not folded:
+            continue
+        uneven.append(code)
+        if not folded:
             table[code] = _DELETED
         else:
             spare = next(free)
@@ -161,7 +169,11 @@ def _fold_joined(text: str) -> str:
     result = mapped.tobytes().decode("utf-32-le", "surrogatepass")
     for stand_in, several in longer.items():
         result = result.replace(stand_in, several)
-    return result
+    if not uneven:
+        return result, []
+    ends = np.flatnonzero(codes == ord(separator))
+    at = np.flatnonzero(np.isin(codes, uneven))
+    return result, np.unique(np.searchsorted(ends, at)).tolist()
 
 
 def deleet_text(folded: str) -> str:
