@@ -70,6 +70,18 @@ def test_batch_uses_per_item_dates() -> None:
     assert [v.verdict for v in verdicts] == [VerdictLevel.OK, VerdictLevel.BLOCK]
 
 
+def test_a_batch_checks_a_post_once_whether_given_as_text_or_as_an_item() -> None:
+    text = "Pearl Harbor deals all day"
+    dated = BatchItem(text, when=dt.date(2019, 12, 7))
+    imaged = BatchItem(text, alt_texts=("a sailor saluting",))
+    items = [text, dated, BatchItem(text), imaged, dated, text]
+    verdicts = check_batch(items, on("2019-12-08"))
+    assert verdicts[0] is verdicts[2] is verdicts[5]
+    assert verdicts[1] is verdicts[4]
+    assert [v.verdict for v in verdicts[:2]] == [VerdictLevel.OK, VerdictLevel.BLOCK]
+    assert verdicts[3] == check_text(text, on("2019-12-08"), alt_texts=imaged.alt_texts)
+
+
 def test_policy_can_disable_a_scanner_and_override_a_category() -> None:
     policy = Policy(disabled_scanners=("profanity", "personal_attack"))
     assert check_text("what the fuck", on("2024-03-05", policy=policy)).verdict is VerdictLevel.OK

@@ -22,6 +22,12 @@ def test_default_policy_takes_the_strongest_severity() -> None:
     assert verdict.score == 0.98
 
 
+def test_findings_may_come_from_any_iterable() -> None:
+    findings = [_finding("slur", Severity.BLOCK, 0.98), _finding("hygiene", Severity.INFO)]
+    assert Policy().decide(f for f in findings) == Policy().decide(findings)
+    assert Policy().decide(f for f in findings).verdict is VerdictLevel.BLOCK
+
+
 def test_category_overrides_change_the_verdict_both_ways() -> None:
     policy = Policy.from_data({"overrides": {"politics": "ok", "profanity": "block"}})
     assert policy.decide([_finding("politics", Severity.REVIEW)]).verdict is VerdictLevel.OK

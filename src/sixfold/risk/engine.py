@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,9 @@ from sixfold.risk.lexicon import LexiconIndex, builtin_lexicons
 from sixfold.risk.model import Context, Finding, Location, Scanner, Verdict, VerdictLevel
 from sixfold.risk.registry import build_scanners, load_registry
 
-# A post of a batch as the engine keys it: text, image descriptions, posting date.
-_Key = tuple[str, tuple[str, ...], dt.date | dt.datetime | None]
+# A post of a batch as the engine keys it: its text alone when it has no images and no date of
+# its own (most posts; a string hashes faster than a tuple), else (text, descriptions, date).
+_Key = str | tuple[str, tuple[str, ...], dt.date | dt.datetime | None]
 
 # What a post with no findings gets; verdicts are immutable, so one object serves them all.
 CLEAN = Verdict(verdict=VerdictLevel.OK, score=0.0, findings=())
@@ -75,32 +77,39 @@ class Engine:
         """Verdicts for many posts, equal to checking each alone. Identical posts (same text,
         images and date) are checked once; cheap passes over the whole batch decide which
         scanners can find anything in each post, and only those run (see batch.py)."""
-        keys: list[_Key] = [
-            (item, (), None) if isinstance(item, str) else (item.text, item.alt_texts, item.when)
-            for item in items
-        ]
-        first: dict[_Key, int] = {}
-        for key in keys:
-            first.setdefault(key, len(first))
-        verdicts = self._check_unique(list(first), context)
-        return [verdicts[first[key]] for key in keys]
+        keys = [item if isinstance(item, str) else _key(item) for item in items]
+        unique = list(dict.fromkeys(keys))
+        verdicts = self._check_unique(unique, context)
+        if len(unique) == len(keys):
+            return verdicts
+        by_key = dict(zip(unique, verdicts, strict=True))
+        return [by_key[key] for key in keys]
 
     def _check_unique(self, posts: list[_Key], context: Context) -> list[Verdict]:
         today = context.date
-        days = [today if when is None else _day(when) for _, _, when in posts]
-        texts = [text if not alts else Document.joined(text, alts) for text, alts, _ in posts]
+        texts = [p if isinstance(p, str) else Document.joined(p[0], p[1]) for p in posts]
+        days = [today if isinstance(p, str) or p[2] is None else _day(p[2]) for p in posts]
         plan, built = self._planner.plan(texts, days, context)
-        verdicts = []
-        for i, ((text, alts, when), selected) in enumerate(zip(posts, plan, strict=True)):
-            if not selected:
-                verdicts.append(CLEAN)
-                continue
-            local = context if when is None else context.on(when)
-            document = built.get(i) if not alts else None
-            if document is None:
-                document = Document(text, alts)
-            verdicts.append(local.policy.decide(self.findings(document, local, selected)))
+        verdicts = [CLEAN] * len(posts)
+        # compress() picks the posts with a non-empty selection without a Python-level loop
+        # over the many posts that have none.
+        for i in itertools.compress(range(len(posts)), plan):
+            verdicts[i] = self._verdict(posts[i], plan[i], built.get(i), context)
         return verdicts
+
+    def _verdict(
+        self, post: _Key, selected: Sequence[Scanner], built: Document | None, context: Context
+    ) -> Verdict:
+        text, alts, when = (post, (), None) if isinstance(post, str) else post
+        local = context if when is None else context.on(when)
+        document = built if built is not None and not alts else Document(text, alts)
+        return local.policy.decide(self.findings(document, local, selected))
+
+
+def _key(item: BatchItem) -> _Key:
+    if not item.alt_texts and item.when is None:
+        return item.text
+    return (item.text, item.alt_texts, item.when)
 
 
 def _day(when: dt.date | dt.datetime) -> dt.date:

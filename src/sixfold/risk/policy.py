@@ -8,6 +8,7 @@ are shown but never hold a post back. ``verdicts`` overrides that per category, 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ _SEVERITY_VERDICT = {
 _OVERRIDE_KEYS = ("verdicts", "overrides", "categories")
 _LIST_KEYS = ("confidential_terms", "allowed_domains", "public_contacts", "disabled_scanners")
 CONFIDENTIAL_LEXICON = "confidential_terms"
+_ORDER = operator.attrgetter("start", "end", "scanner")
+# Verdicts are immutable, so every post without findings can share one.
+_NOTHING = Verdict(verdict=VerdictLevel.OK, score=0.0, findings=())
 
 
 class PolicyError(ValueError):
@@ -83,15 +87,22 @@ class Policy:
 
     def decide(self, findings: Iterable[Finding]) -> Verdict:
         """Combine findings into the post's verdict: the strongest level any finding asks for."""
-        ordered = tuple(sorted(findings, key=lambda f: (f.start, f.end, f.scanner)))
+        if not findings:
+            return _NOTHING
+        ordered = tuple(sorted(findings, key=_ORDER))
         level, score = VerdictLevel.OK, 0.0
+        level_of = self.level_of if self.verdicts else _by_severity
         for finding in ordered:
-            wanted = self.level_of(finding)
+            wanted = level_of(finding)
             if wanted.rank > level.rank:
                 level, score = wanted, finding.score
             elif wanted == level and wanted != VerdictLevel.OK:
                 score = max(score, finding.score)
         return Verdict(verdict=level, score=score, findings=ordered)
+
+
+def _by_severity(finding: Finding) -> VerdictLevel:
+    return _SEVERITY_VERDICT[finding.severity]
 
 
 def _string_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sixfold.risk import Policy, Severity
+from sixfold.risk.scanners import links
 from tests.risk.helpers import by_scanner, check
 
 
@@ -46,3 +49,80 @@ def test_hygiene_is_info_only() -> None:
     verdict = check("THIS IS THE BEST SALE EVER, COME ON DOWN")
     assert [f.category for f in verdict.findings] == ["hygiene"]
     assert verdict.verdict.value == "ok"
+
+
+# Text full of things that look like links, with every kind of white space between them.
+_LINKISH = st.lists(
+    st.sampled_from(
+        [
+            "example.com/new",
+            "www.Shop.example.co.uk",
+            "http://bit.ly/abc",
+            "HTTPS://t.co/x",
+            "see:https://a.io",
+            "http://localhost",
+            "paypa1-secure.com/login",
+            "user:pw@host.com",
+            "192.168.0.1",
+            "xn--80ak6aa92e.com",
+            "foo.tk",
+            "e.g.",
+            "U.S.",
+            "v1.2.3",
+            "report.pdf",
+            "a.b.c.d.io",
+            "(www.x.org)",
+            "x.zip,",
+            "mail@example.com",
+            "ok.",
+            ".",
+            ":",
+            "://",
+            "word",
+            "ünïcode.com",
+        ]
+    )
+    | st.text(alphabet="aw.:/-@co", max_size=8),
+    max_size=8,
+).flatmap(
+    lambda words: st.lists(
+        st.sampled_from([" ", "  ", "\t", "\n", "\u2003", "\x1c", "\u3000"]),
+        min_size=len(words),
+        max_size=len(words),
+    ).map(lambda gaps: "".join(w + g for w, g in zip(words, gaps, strict=True)))
+)
+
+
+def _whole_text_links(text: str) -> list[tuple[tuple[int, int], str]]:
+    """Both link patterns over the whole text at once: what the scanner reads token by token."""
+    found = []
+    for match in links._SCHEME_URL.finditer(text):
+        url = match.group(0).rstrip(".,!?;:")
+        found.append(((match.start(), match.start() + len(url)), url))
+    taken = [span for span, _ in found]
+    tlds = links._domains()["bare_link_tlds"]
+    for match in links._BARE_URL.finditer(text):
+        inside = any(s <= match.start() < e for s, e in taken)
+        if match.group(1).lower() in tlds and not inside:
+            url = match.group(0).rstrip(".,!?;:")
+            found.append(((match.start(), match.start() + len(url)), url))
+    return found
+
+
+@given(_LINKISH, st.sampled_from([frozenset(), frozenset({"example.com"})]))
+def test_reading_token_by_token_finds_what_reading_the_whole_text_finds(
+    text: str, allowed: frozenset[str]
+) -> None:
+    expected = [
+        (span, verdict)
+        for span, url in _whole_text_links(text)
+        if (verdict := links._judge(url, allowed)) is not None
+    ]
+    assert links._judged_links(text, allowed) == expected
+
+
+@given(st.text(alphabet=st.characters() | st.sampled_from(["A", "Z", "a", "!", "\ud800", "Ж"])))
+def test_a_text_ruled_out_of_shouting_by_its_small_letters_is_not_shouting(text: str) -> None:
+    if not links._may_shout(text):
+        letters = len(links._LETTER.findall(text))
+        assert letters < links._SHOUTING_MIN_LETTERS or not links._shouting(text, letters)

@@ -18,6 +18,7 @@ from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, hit_span, near, quote
 
 _AGE = re.compile(r"\b(\d{1,2})[- ]?(?:years?|yrs?|yo)(?:[- ]old)?\b")
+_DIGIT = re.compile(r"\d")
 _MENTION = re.compile(r"(?<![\w@])@\w{2,}")
 _NAME = re.compile(r"\b[A-Z][^\W\d_]+(?:[ \-][A-Z][^\W\d_]+)+")
 ADULT_AGE = 18
@@ -116,18 +117,23 @@ def _pseudo_hit(doc: Document, lexicon: str, start: int, end: int) -> Hit:
 
 
 def _ages(doc: Document) -> list[Hit]:
+    text = doc.squeezed.text
+    if "y" not in text or not _DIGIT.search(text):  # an age is digits and "y..."
+        return []
     return [
         _pseudo_hit(doc, "age", m.start(), m.end())
-        for m in _AGE.finditer(doc.squeezed.text)
+        for m in _AGE.finditer(text)
         if int(m.group(1)) < ADULT_AGE
     ]
 
 
 def _names(doc: Document) -> list[Hit]:
     """@mentions and Capitalised Full Names, located in the squeezed view."""
-    found = [
-        _from_original(doc, m.start(), m.end(), "mention") for m in _MENTION.finditer(doc.text)
-    ]
+    found = []
+    if "@" in doc.text:
+        found = [
+            _from_original(doc, m.start(), m.end(), "mention") for m in _MENTION.finditer(doc.text)
+        ]
     found += [_from_original(doc, m.start(), m.end(), "name") for m in _NAME.finditer(doc.text)]
     return found
 

@@ -20,6 +20,9 @@ _PROMO_PATTERN = re.compile(
     r"|\b\d\s?for\s?\d\b|\b(?:today|tonight|this week(?:end)?)\s+only\b"
 )
 
+# Every match of _PROMO_PATTERN holds one of these; the pattern itself is slow to search.
+_PROMO_MARKS = ("%", "$", "€", "£", "code", "/", "for", "only")
+
 
 class BaseScanner(ABC):
     """Holds what the registry gives a scanner; subclasses implement ``scan``."""
@@ -47,6 +50,8 @@ class BaseScanner(ABC):
     def hits(self, doc: Document, *lexicons: str) -> list[Hit]:
         """Hits of the named lexicons in order of appearance (a new list the caller may keep)."""
         found = self.index.find(doc)
+        if len(lexicons) == 1:
+            return list(found.get(lexicons[0], ()))
         present = [found[name] for name in lexicons if name in found]
         if not present:
             return []
@@ -71,8 +76,9 @@ class BaseScanner(ABC):
         found = self.index.find(doc)
         spans = [(h.original_start, h.original_end) for h in found.get("promotion", ())]
         # In a fundraising post "$100,000" is a donation, not a price.
-        if not found.get("relief"):
-            for match in _PROMO_PATTERN.finditer(doc.squeezed.text):
+        text = doc.squeezed.text
+        if not found.get("relief") and any(mark in text for mark in _PROMO_MARKS):
+            for match in _PROMO_PATTERN.finditer(text):
                 spans.append(doc.span(match.start(), match.end()))
         return sorted(spans)
 

@@ -39,6 +39,7 @@ _LOOKS_LIKE_DOMAIN = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
 _SHOUTING_MIN_LETTERS = 20
 _SHOUTING_RATIO = 0.8
 _LETTER = re.compile(r"[^\W\d_]")
+_ASCII_SMALL = b"abcdefghijklmnopqrstuvwxyz"
 _LOWER = re.compile(r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]")
 # A letter the shouting check does not count as lower case.
 _NOT_LOWER = re.compile(r"(?![a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f])[^\W\d_]")
@@ -85,14 +86,14 @@ class LinkScanner(BaseScanner):
         text = document.text
         if "." not in text:
             return []
-        allowed = frozenset(d.lower() for d in context.policy.allowed_domains)
-        findings = [self._mismatch(document, *m) for m in _labelled_links(text)]
-        for span, url in _links(text):
-            verdict = _judge(url, allowed)
-            if verdict is not None:
-                severity, why = verdict
-                findings.append(self._finding(document, span, severity, why))
-        return [f for f in findings if f is not None]
+        findings = []
+        if "](" in text or "<a" in text or "<A" in text:
+            labelled = (self._mismatch(document, *m) for m in _labelled_links(text))
+            findings = [f for f in labelled if f is not None]
+        allowed = _allowed(context.policy.allowed_domains)
+        for span, (severity, why) in _judged_links(text, allowed):
+            findings.append(self._finding(document, span, severity, why))
+        return findings
 
     def _finding(
         self, doc: Document, span: tuple[int, int], severity: Severity, why: str
@@ -120,29 +121,80 @@ class LinkScanner(BaseScanner):
         )
 
 
-def _links(text: str) -> Iterator[tuple[tuple[int, int], str]]:
-    taken: list[tuple[int, int]] = []
-    for match in _SCHEME_URL.finditer(text):
+def _judged_links(
+    text: str, allowed: frozenset[str]
+) -> list[tuple[tuple[int, int], tuple[Severity, str]]]:
+    """The links of a text that call for a finding, with their judgement: addresses with a
+    scheme or www. first, then bare domains, each in order.
+
+    No address crosses white space, so the text is read token by token (white space as
+    ``str.split`` and the patterns' ``\\s`` both define it), and only tokens with a dot or a
+    colon can hold one. The same tokens ("example.com/new", "online.") recur in post after post,
+    so each token's judgement is remembered."""
+    schemed: list[tuple[tuple[int, int], tuple[Severity, str]]] = []
+    bare: list[tuple[tuple[int, int], tuple[Severity, str]]] = []
+    cursor = 0
+    for token in text.split():
+        if "." not in token and ":" not in token:
+            continue
+        # A token with a dot or colon cannot lie inside a token without one, so the first
+        # occurrence after the previous such token is this one.
+        start = text.find(token, cursor)
+        cursor = start + len(token)
+        judged = _judged_token(token, allowed)
+        if judged is not None:
+            for found, links in zip(judged, (schemed, bare), strict=True):
+                links.extend(((start + s, start + e), verdict) for s, e, verdict in found)
+    return schemed + bare
+
+
+_Judged = tuple[tuple[int, int, tuple[Severity, str]], ...]
+
+
+@functools.lru_cache(maxsize=8192)
+def _judged_token(token: str, allowed: frozenset[str]) -> tuple[_Judged, _Judged] | None:
+    """The links of one token that call for a finding, as (start, end, judgement), with a
+    scheme and bare; None if none."""
+    schemed, bare = _token_links(token)
+    judged = tuple(
+        tuple((s, e, verdict) for s, e, url in links if (verdict := _judge(url, allowed)))
+        for links in (schemed, bare)
+    )
+    return (judged[0], judged[1]) if judged[0] or judged[1] else None
+
+
+def _token_links(token: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """The links in one token, as (start, end, address), with a scheme and bare. A bare domain
+    inside an address with a scheme is that address, not another link."""
+    schemed = []
+    for match in _SCHEME_URL.finditer(token):
         url = match.group(0).rstrip(".,!?;:")
-        taken.append((match.start(), match.start() + len(url)))
-        yield taken[-1], url
+        schemed.append((match.start(), match.start() + len(url), url))
     tlds = _domains()["bare_link_tlds"]
-    for match in _BARE_URL.finditer(text):
+    bare = []
+    for match in _BARE_URL.finditer(token):
         if match.group(1).lower() not in tlds:
             continue
-        if any(s <= match.start() < e for s, e in taken):
+        if any(s <= match.start() < e for s, e, _ in schemed):
             continue
         url = match.group(0).rstrip(".,!?;:")
-        yield (match.start(), match.start() + len(url)), url
+        bare.append((match.start(), match.start() + len(url), url))
+    return schemed, bare
 
 
 def _labelled_links(text: str) -> Iterator[tuple[tuple[int, int], str, str]]:
     if "](" in text:
         for match in _MARKDOWN.finditer(text):
             yield match.span(), match.group(1), match.group(2)
-    if "<a" in text.lower():
+    if "<a" in text or "<A" in text:
         for match in _HTML.finditer(text):
             yield match.span(), match.group(2), match.group(1)
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(domains: tuple[str, ...]) -> frozenset[str]:
+    """A policy's allowed domains, lower-cased once per policy rather than once per post."""
+    return frozenset(d.lower() for d in domains)
 
 
 # The same few addresses (the organisation's own) come back in post after post.
@@ -175,6 +227,15 @@ def _looks_phishy(host: str) -> bool:
     return bool(_DIGIT_FOR_LETTER.search(name))
 
 
+def _may_shout(text: str) -> bool:
+    """False when small ASCII letters alone make up more than a fifth of the text, so they are
+    more than a fifth of its letters and the text cannot be four-fifths capitals. Counting
+    them in the UTF-8 bytes is cheap; other scripts' letters are counted only when needed."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    small = len(encoded) - len(encoded.translate(None, _ASCII_SMALL))
+    return small <= (1 - _SHOUTING_RATIO) * len(text) + 1  # the 1 absorbs rounding
+
+
 def _shouting(text: str, letters: int) -> bool:
     lower = len(_LOWER.findall(text))
     return letters - lower >= _SHOUTING_RATIO * letters
@@ -189,15 +250,20 @@ class HygieneScanner(BaseScanner):
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
         findings = []
-        letters = len(_LETTER.findall(text))
-        if letters >= _SHOUTING_MIN_LETTERS and _shouting(text, letters):
-            findings.append(
-                self._info(document, (0, len(text)), "is mostly capitals, which reads as shouting")
-            )
-        if "!" in text or "?" in text or "...." in text:
+        if _may_shout(text):
+            letters = len(_LETTER.findall(text))
+            if letters >= _SHOUTING_MIN_LETTERS and _shouting(text, letters):
+                findings.append(
+                    self._info(
+                        document, (0, len(text)), "is mostly capitals, which reads as shouting"
+                    )
+                )
+        # Every run of excessive punctuation holds one of these pairs.
+        if "!!" in text or "??" in text or "!?" in text or "?!" in text or "...." in text:
             for match in _PUNCTUATION.finditer(text):
                 findings.append(self._info(document, match.span(), "is excessive punctuation"))
-        if "#" in text:
+        # The gate's looser pattern starts with "#", which the search skips to quickly.
+        if "#" in text and _BROKEN_TAG_GATE.search(text):
             for match in _BROKEN_TAG.finditer(text):
                 findings.append(
                     self._info(

@@ -8,6 +8,7 @@ is expected in posts and only noted; the policy's ``public_contacts`` silences t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 
@@ -33,6 +34,8 @@ _IBAN = re.compile(r"\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b
 _EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}\b")
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{5,18}\d(?!\w)")
 _DIGITS = re.compile(r"\d")
+_THREE_DIGITS = re.compile(r"\d{3}")
+_CARD_DIGITS = 13
 _ROLE_MAILBOXES = frozenset(
     [
         "support",
@@ -106,16 +109,18 @@ _PUBLIC_PHONE_TYPES = frozenset(
         phonenumbers.PhoneNumberType.PREMIUM_RATE,
     }
 )
-# (pattern, validator, what it is) for national identifiers with a format and checksum.
-_NATIONAL_IDS: tuple[tuple[re.Pattern[str], Callable[[str], bool], str], ...] = (
-    (re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), ssn.is_valid, "a US Social Security number"),
-    (re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b"), cpf.is_valid, "a Brazilian CPF number"),
-    (re.compile(r"\b\d{8}-?[a-z]\b"), dni.is_valid, "a Spanish DNI number"),
-    (re.compile(r"\b\d{4} \d{4} \d{4}\b"), aadhaar.is_valid, "an Indian Aadhaar number"),
+# (pattern, validator, what it is, a character every match holds or "") for national
+# identifiers with a format and checksum; the character lets a post without it skip the search.
+_NATIONAL_IDS: tuple[tuple[re.Pattern[str], Callable[[str], bool], str, str], ...] = (
+    (re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), ssn.is_valid, "a US Social Security number", "-"),
+    (re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b"), cpf.is_valid, "a Brazilian CPF number", "-"),
+    (re.compile(r"\b\d{8}-?[a-z]\b"), dni.is_valid, "a Spanish DNI number", ""),
+    (re.compile(r"\b\d{4} \d{4} \d{4}\b"), aadhaar.is_valid, "an Indian Aadhaar number", " "),
     (
         re.compile(r"\b[a-z]{6}\d{2}[a-z]\d{2}[a-z]\d{3}[a-z]\b"),
         codicefiscale.is_valid,
         "an Italian codice fiscale",
+        "",
     ),
 )
 
@@ -125,6 +130,7 @@ _LABELLED = re.compile(
     r"\b(bsn|burgerservicenummer|nhs(?:\s+(?:number|no\.?))?|ssn|social security(?:\s+number)?)"
     r"\s*[:#]?\s*(\d[\d -]{7,12}\d)\b"
 )
+_LABELS = ("bsn", "burgerservicenummer", "nhs", "ssn", "social security")
 _LABEL_VALIDATORS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
     ("bsn", bsn.is_valid, "a Dutch citizen service number (BSN)"),
     ("burgerservicenummer", bsn.is_valid, "a Dutch citizen service number (BSN)"),
@@ -155,15 +161,16 @@ class PersonalDataScanner(BaseScanner):
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         view = document.folded  # not squeezed: de-leeting would rewrite IBAN letters and digits
-        public = {_canonical(c) for c in context.policy.public_contacts}
+        public = _public(context.policy.public_contacts)
         found: list[Candidate] = []
-        if len(_DIGITS.findall(view.text)) >= 6:
-            found += _numbers(view.text, context.policy.phone_region)
+        digits = _count_digits(view.text)
+        if digits >= 6:
+            found += _numbers(view.text, context.policy.phone_region, digits)
         if "@" in view.text:
             found += _emails(view.text)
         findings = []
         for (start, end), severity, what in found:
-            if _canonical(view.text[start:end]) in public:
+            if public and _canonical(view.text[start:end]) in public:
                 continue
             span = view.to_original(start, end)
             findings.append(self._finding(document, span, severity, what))
@@ -186,12 +193,30 @@ class PersonalDataScanner(BaseScanner):
         )
 
 
+def _count_digits(text: str) -> int:
+    # In ASCII text \d means 0-9, which str.count finds without building a match per digit.
+    if text.isascii():
+        return sum(map(text.count, "0123456789"))
+    return len(_DIGITS.findall(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _public(contacts: tuple[str, ...]) -> frozenset[str]:
+    """A policy's public contacts in canonical form, once per policy rather than per post."""
+    return frozenset(_canonical(c) for c in contacts)
+
+
 def _canonical(value: str) -> str:
     return re.sub(r"[^\w@.]", "", value.casefold())
 
 
-def _numbers(text: str, region: str) -> list[Candidate]:
-    found: list[Candidate] = list(_cards_and_ibans(text)) + list(_national_ids(text))
+def _numbers(text: str, region: str, digits: int) -> list[Candidate]:
+    found: list[Candidate] = list(_cards_and_ibans(text, digits))
+    # Every national identifier holds three digits in a row; the labelled ones need a label.
+    if _THREE_DIGITS.search(text):
+        found += _national_ids(text)
+    if any(label in text for label in _LABELS):
+        found += _labelled_ids(text)
     taken = [span for span, _, _ in found]
     for match in _PHONE.finditer(text):
         if any(s < match.end() and match.start() < e for s, e in taken):
@@ -204,29 +229,48 @@ def _numbers(text: str, region: str) -> list[Candidate]:
     return found
 
 
-def _cards_and_ibans(text: str) -> Iterator[Candidate]:
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", match.group(0))
-        if 13 <= len(digits) <= 19 and digits[0] in "3456" and luhn.is_valid(digits):
+def _cards_and_ibans(text: str, digits: int) -> Iterator[Candidate]:
+    # A card number has at least 13 digits, so a text with fewer is not searched for one.
+    cards = _CARD.finditer(text) if digits >= _CARD_DIGITS else iter(())
+    for match in cards:
+        digits_only = re.sub(r"\D", "", match.group(0))
+        if (
+            _CARD_DIGITS <= len(digits_only) <= 19
+            and digits_only[0] in "3456"
+            and _valid(luhn.is_valid, digits_only)
+        ):
             yield match.span(), Severity.BLOCK, "a payment card number (it passes the Luhn check)"
     for match in _IBAN.finditer(text):
-        if iban.is_valid(match.group(0).upper()):
+        if _valid(iban.is_valid, match.group(0).upper()):
             yield match.span(), Severity.BLOCK, "a bank account number (a valid IBAN)"
 
 
 def _national_ids(text: str) -> Iterator[Candidate]:
-    for pattern, is_valid, what in _NATIONAL_IDS:
+    for pattern, is_valid, what, mark in _NATIONAL_IDS:
+        if mark not in text:
+            continue
         for match in pattern.finditer(text):
-            if is_valid(match.group(0).upper()):
+            if _valid(is_valid, match.group(0).upper()):
                 yield match.span(), Severity.BLOCK, f"{what} (its checksum is valid)"
+
+
+def _labelled_ids(text: str) -> Iterator[Candidate]:
     for match in _LABELLED.finditer(text):
         label, number = match.group(1), match.group(2)
         for prefix, is_valid, what in _LABEL_VALIDATORS:
-            if label.startswith(prefix) and is_valid(number):
+            if label.startswith(prefix) and _valid(is_valid, number):
                 yield match.span(2), Severity.BLOCK, f"{what} (its checksum is valid)"
                 break
 
 
+# An organisation's own numbers (its phone lines, its test card) come back post after post;
+# checking one means parsing it, so each judgement is remembered.
+@functools.lru_cache(maxsize=4096)
+def _valid(is_valid: Callable[[str], bool], value: str) -> bool:
+    return is_valid(value)
+
+
+@functools.lru_cache(maxsize=4096)
 def _phone_kind(candidate: str, region: str) -> tuple[Severity, str] | None:
     digits = len(_DIGITS.findall(candidate))
     if not 7 <= digits <= 15:

@@ -65,12 +65,20 @@ class ProfanityScanner(BaseScanner):
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         hits = self.hits(document, *self._listed)
-        score = self._model_score(document)
-        offensive = score.probability >= self.threshold
+        # The model's score only matters for the mild and ambiguous words, and for a post with
+        # no finding that holds it back; a post with a slur alone is not scored at all.
+        score = None
+        if any(hit.lexicon in _NEEDS_MODEL for hit in hits):
+            score = self._model_score(document)
+        offensive = score is not None and score.probability >= self.threshold
         findings = [self._from_hit(document, hit, offensive=offensive) for hit in hits]
         findings.extend(self._masked(document, taken=findings))
         findings.extend(self._double_readings(document))
-        if offensive and not any(f.severity.rank >= Severity.REVIEW.rank for f in findings):
+        if any(f.severity.rank >= Severity.REVIEW.rank for f in findings):
+            return findings
+        if score is None:
+            score = self._model_score(document)
+        if score.probability >= self.threshold:
             findings.extend(self._from_model(document, score))
         return findings
 

@@ -42,6 +42,8 @@ _CONDITIONAL_GIVING = re.compile(
     r"\b(?:for (?:every|each)|1|one)\s+(?:rt|retweet|like|share|follow|comment|repost|goal|view)s?"
     r"\b(?:\s*=|[^.!?]{0,80}?\b(?:donat\w*|give|meals?|breakfasts?|child(?:ren)?|charity))"
 )
+_GIVING_COUNTS = ("for every", "for each", "1", "one")
+_ENGAGING = ("rt", "retweet", "like", "share", "follow", "comment", "repost", "goal", "view")
 
 # The start of that pattern, enough for the batch planner to know the post needs a look.
 _GIVING_GATE = re.compile(
@@ -57,7 +59,11 @@ class TragedyPromotionScanner(BaseScanner):
         return self._conditional_giving(document) + self._tragedy(document)
 
     def _conditional_giving(self, doc: Document) -> list[Finding]:
-        match = _CONDITIONAL_GIVING.search(doc.squeezed.text)
+        text = doc.squeezed.text
+        # The pattern is slow to search; every match holds a word of both of these lists.
+        if not (any(w in text for w in _GIVING_COUNTS) and any(w in text for w in _ENGAGING)):
+            return []
+        match = _CONDITIONAL_GIVING.search(text)
         if match is None:
             return []
         span = doc.span(match.start(), match.end())
