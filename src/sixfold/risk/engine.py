@@ -13,11 +13,13 @@ The batch path gives the same verdicts as checking each post alone, faster: see 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +81,8 @@ class Engine:
         scanners can find anything in each post, and only those run (see batch.py)."""
         keys = [item if isinstance(item, str) else _key(item) for item in items]
         unique = list(dict.fromkeys(keys))
-        verdicts = self._check_unique(unique, context)
+        with _collector_paused():
+            verdicts = self._check_unique(unique, context)
         if len(unique) == len(keys):
             return verdicts
         by_key = dict(zip(unique, verdicts, strict=True))
@@ -104,6 +107,20 @@ class Engine:
         local = context if when is None else context.on(when)
         document = built if built is not None and not alts else Document(text, alts)
         return local.policy.decide(self.findings(document, local, selected))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A batch makes and drops hundreds of thousands of small objects, none in a cycle;
+    Python's cycle collector would walk them every few hundred allocations (a tenth of the
+    batch's time). Reference counting still frees them; cycles wait until the batch ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _key(item: BatchItem) -> _Key:

@@ -45,7 +45,7 @@ _LOWER = re.compile(r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]")
 _NOT_LOWER = re.compile(r"(?![a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f])[^\W\d_]")
 _PUNCTUATION = re.compile(r"[!?]{3,}|\.{4,}")
 # The same, loosened to start with one character the search can skip to (see batch.py).
-_PUNCTUATION_GATE = re.compile(r"[!?.](?:(?<=[!?])[!?]{2}|(?<=\.)\.{3})")
+_PUNCTUATION_GATE = re.compile(r"[!?.](?=[!?.])(?:(?<=[!?])[!?]{2}|(?<=\.)\.{3})")
 _BROKEN_TAG_GATE = re.compile(r"#(?:\s+\w|\w+['’-]\w|\d+(?![\w'’-]))")
 _BROKEN_TAG = re.compile(r"#\s+\w+|#\w+['’-]\w+|(?<!\w)#\d+(?![\w'’-])")
 
@@ -75,8 +75,10 @@ def _link_gate() -> re.Pattern[str]:
     """Anything a link finding needs: an address with a scheme or www., a labelled link, or a
     bare domain ending in one of the top-level domains read without a scheme."""
     tlds = "|".join(sorted(map(re.escape, _domains()["bare_link_tlds"]), key=len, reverse=True))
-    # Every alternative starts with a punctuation mark, which the search can skip to quickly.
-    return re.compile(rf"(?i)://|\]\(|<a\s|\.(?<=www\.)|\.(?:{tlds})(?![\w@-])")
+    # Every alternative starts with a punctuation mark, which the search can skip to quickly;
+    # a full stop, the commonest, is given up at once unless a letter follows it (every
+    # top-level domain starts with one), before the long list of domains is tried.
+    return re.compile(rf"(?i)://|\]\(|<a\s|\.(?:(?<=www\.)|(?=[a-z])(?:{tlds})(?![\w@-]))")
 
 
 class LinkScanner(BaseScanner):

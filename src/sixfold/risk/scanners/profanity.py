@@ -55,10 +55,14 @@ class ProfanityScanner(BaseScanner):
         self.threshold = self.option("model_threshold", 0.9)
         self._masked_words = _expand([*index.terms("profanity_strong"), *index.terms("slurs")])
         self._hidden = [term for term, _ in index.terms("hidden_words")]
-        hidden_gate = re.compile(r"#\w*?(?:" + "|".join(map(re.escape, self._hidden)) + ")")
+        # Inside a hashtag, a position whose letter starts none of the words is passed over
+        # with one class test instead of a test per word.
+        firsts = "".join(sorted({re.escape(term[0]) for term in self._hidden}))
+        words = "|".join(map(re.escape, self._hidden))
+        hidden_gate = re.compile(rf"#\w*?(?=[{firsts}])(?:{words})") if words else None
         self.gate = Gate(
             lexicons=self._listed,
-            squeezed=(_MASK_GATE, hidden_gate),
+            squeezed=(_MASK_GATE, hidden_gate) if hidden_gate else (_MASK_GATE,),
             model_threshold=self.threshold,
             model_skips=("idioms",),
         )
