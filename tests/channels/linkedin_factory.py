@@ -110,6 +110,11 @@ class FakeLinkedIn:
         self.reject_duplicates = reject_duplicates
         self.member_posts_readable = False
         self.refresh_omits_token = False
+        # LinkedIn keeps a refresh token today; a fake that rotates them shows what would
+        # happen to two processes renewing at once if it stopped.
+        self.rotate_refresh_tokens = False
+        self.token_delay = 0.0
+        self.token_arrived = threading.Event()
         self.posts: dict[str, dict[str, Any]] = {}
         self.images: dict[str, bytes | None] = {}
         self.likes: dict[str, tuple[int, int]] = {}
@@ -209,6 +214,9 @@ class FakeLinkedIn:
     # Answering -------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/oauth/v2/accessToken":
+            self.token_arrived.set()
+            time.sleep(self.token_delay)
         scripted = self._scripted(request)
         if scripted is not None:
             time.sleep(scripted.delay)
@@ -271,7 +279,10 @@ class FakeLinkedIn:
             if form.get("refresh_token") not in self.refresh_tokens:
                 return serve("oauth_error_refresh_revoked")
             body = dict(payload("token_refresh")["body"], access_token=self.issue_token())
-            body["refresh_token"] = form["refresh_token"]  # LinkedIn does not rotate them.
+            body["refresh_token"] = form["refresh_token"]  # LinkedIn does not rotate them...
+            if self.rotate_refresh_tokens:  # ... unless a test asks it to.
+                self.refresh_tokens.discard(form["refresh_token"])
+                body["refresh_token"] = self.issue_refresh_token()
             if self.refresh_omits_token:
                 del body["refresh_token"], body["refresh_token_expires_in"]
             return serve("token_refresh", body)

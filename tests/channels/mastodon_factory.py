@@ -7,6 +7,8 @@ It keeps the state the connector relies on and behaves as Mastodon does there:
 - timelines page newest first with `limit` (at most 40), `max_id`/`since_id`/`min_id` and
   Link headers, a "next" link only after a full page (as Mastodon's controllers do);
 - POST /api/v2/media answers 202 while processing and GET /api/v1/media/:id 206 until done;
+- its instance information and the length it enforces from a recorded payload (`instances`;
+  None answers 404, as a server without that version does);
 - OAuth: /api/v1/apps, /oauth/token for codes that `approve` hands out as the server's
   authorisation page would, tokens that can be revoked or lack the write scope;
 - errors from errors.json (or nginx's HTML pages) on request with `fail_next`,
@@ -30,7 +32,8 @@ from urllib.parse import parse_qs, urlsplit
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from sixfold.channels.base import ConnectorContext
+from sixfold.channels.base import Connection, ConnectorContext
+from sixfold.channels.connectors.mastodon import MastodonConnector
 from tests.channels.conformance import ConformanceEnv, context_factory
 from tests.channels.mastodon_payloads import (
     DOMAIN,
@@ -42,7 +45,6 @@ from tests.channels.mastodon_payloads import (
 )
 
 IDEMPOTENCY_SECONDS = 3600
-MAX_CHARACTERS = 500
 ROUTES = (
     ("GET", r"/\.well-known/oauth-authorization-server", "oauth_metadata"),
     ("POST", r"/api/v1/apps", "create_app"),
@@ -93,6 +95,7 @@ class FakeMastodon:
         self.tokens: dict[str, str] = {}  # token → granted scopes
         self.revoked: set[str] = set()
         self.scripted: list[Scripted] = []
+        self.instances: dict[str, str | None] = {"v1": "instance_v1.json", "v2": "instance_v2.json"}
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self._used_ids: set[int] = set()
 
@@ -156,6 +159,12 @@ class FakeMastodon:
         code = secrets.token_urlsafe(16)
         self.codes[code] = {**query, "client_secret": app["client_secret"]}
         return code
+
+    def connect(self, redirect_uri: str = "https://sixfold.example/callback") -> Connection:
+        """The connect flow as the connect pages drive it, the person approving on the way."""
+        authorization = MastodonConnector.authorize({"server": self.base}, redirect_uri, "s")
+        code = self.approve(authorization.url)
+        return MastodonConnector.complete({}, authorization.pending, redirect_uri, code)
 
     def add_status(self, text: str, *, at: float, reblog: bool = False) -> dict[str, Any]:
         with self.lock:
@@ -237,10 +246,20 @@ class FakeMastodon:
         return self._json(payload("oauth_authorization_server.json", self.base))
 
     def _instance_v1(self, request: Request) -> Response:
-        return self._json(payload("instance_v1.json", self.base))
+        name = self.instances["v1"]
+        return self._json(payload(name, self.base)) if name else self._error("not_found")
 
     def _instance_v2(self, request: Request) -> Response:
-        return self._json(payload("instance_v2.json", self.base))
+        name = self.instances["v2"]
+        return self._json(payload(name, self.base)) if name else self._error("not_found")
+
+    def max_characters(self) -> int:
+        """The length the instance information announces, which posting enforces."""
+        info = payload(self.instances["v2"] or self.instances["v1"] or "instance_v2.json")
+        return int(
+            info.get("configuration", {}).get("statuses", {}).get("max_characters")
+            or info["max_toot_chars"]
+        )
 
     def _create_app(self, request: Request) -> Response:
         uris = request.form.get("redirect_uris", "").split("\n")
@@ -306,7 +325,7 @@ class FakeMastodon:
             return "not_found"
         if not text and not media_ids:
             return "text_blank"
-        if len(re.sub(r"https?://\S+", "x" * 23, text)) > MAX_CHARACTERS:
+        if len(re.sub(r"https?://\S+", "x" * 23, text)) > self.max_characters():
             return "text_too_long"
         if any(i not in self.media for i in media_ids):
             return "not_found"

@@ -174,6 +174,18 @@ def test_a_renewal_without_a_refresh_token_keeps_the_stored_one(fake: FakeLinked
     assert len(fake.token_calls()) == 1
 
 
+def test_a_rotated_refresh_token_is_saved_and_held(fake: FakeLinkedIn) -> None:
+    fake.rotate_refresh_tokens = True
+    saved: list[dict[str, Any]] = []
+    old = fake.issue_refresh_token()
+    connector = fake.connector(saved=saved, expires_at=soon(days=1), refresh_token=old)
+    connector.verify()
+    [renewed] = saved
+    assert renewed["refresh_token"] in fake.refresh_tokens
+    assert old not in fake.refresh_tokens
+    assert connector.api.tokens.credentials["refresh_token"] == renewed["refresh_token"]
+
+
 def test_a_token_far_from_expiry_is_left_alone(fake: FakeLinkedIn) -> None:
     saved: list[dict[str, Any]] = []
     fake.connector(saved=saved, expires_at=soon(days=8), refresh_token="R").verify()

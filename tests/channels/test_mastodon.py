@@ -85,6 +85,8 @@ def test_connecting_registers_the_app_sends_the_person_over_and_stores_the_token
     connection = MastodonConnector.complete(values, authorization.pending, REDIRECT, code)
 
     assert connection.handle == "@sixfold@social.example"
+    limits = connection.settings.pop("server_limits")  # see test_mastodon_limits.py
+    assert limits["max_characters"] == 500
     assert connection.settings == {
         "server": fake.base,
         "account_id": "109302175384922046",

@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,6 +30,7 @@ from sixfold.channels.base import (
     find_published,
 )
 from sixfold.channels.connectors.x import XConnector
+from sixfold.channels.tokens import read_expiry
 from sixfold.config import Settings
 from sixfold.db import utcnow
 from tests import factories
@@ -82,6 +83,12 @@ def an_hour_ago() -> Any:
     return utcnow() - timedelta(hours=1)
 
 
+def expiry_of(credentials: dict[str, Any]) -> datetime:
+    expiry = read_expiry(credentials["expires_at"])
+    assert expiry is not None
+    return expiry
+
+
 # Connecting ---------------------------------------------------------------------------------
 def test_oauth_round_trip_with_pkce(fake: FakeX) -> None:
     values = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "api_base": fake.api_base}
@@ -104,7 +111,7 @@ def test_oauth_round_trip_with_pkce(fake: FakeX) -> None:
     credentials = connection.credentials
     assert credentials["refresh_token"] in fake.refresh_tokens
     assert credentials["client_secret"] == CLIENT_SECRET
-    assert 7100 < credentials["expires_at"] - time.time() <= 7200
+    assert timedelta(seconds=7100) < expiry_of(credentials) - utcnow() <= timedelta(hours=2)
     assert XConnector(fake.context(credentials)).verify() == "@XDevelopers"
 
 
@@ -126,9 +133,22 @@ def test_a_token_near_expiry_is_renewed_first_and_saved_at_once(fake: FakeX) -> 
     assert saved["access_token"] != old["access_token"]
     assert saved["refresh_token"] in fake.refresh_tokens
     assert old["refresh_token"] not in fake.refresh_tokens  # X rotated it
-    assert saved["expires_at"] > time.time() + 7000
+    assert expiry_of(saved) > utcnow() + timedelta(seconds=7000)
     sent = fake.requests_to("/2/tweets", "POST")[0]
     assert sent.headers["Authorization"] == f"Bearer {saved['access_token']}"
+
+
+def test_credentials_sealed_with_an_epoch_expiry_are_still_renewed_in_time(fake: FakeX) -> None:
+    # Before channels/tokens.py, X's expiry was stored as epoch seconds.
+    old = {**fake.credentials(expires_in=120), "expires_at": int(time.time()) + 120}
+    x = connector(fake, old)
+    x.verify()
+    assert len(fake.requests_to("/2/oauth2/token", "POST")) == 1
+    assert expiry_of(x.credentials) > utcnow() + timedelta(seconds=7000)
+
+    fresh = {**fake.credentials(), "expires_at": int(time.time()) + 3600}
+    connector(fake, fresh).verify()
+    assert len(fake.requests_to("/2/oauth2/token", "POST")) == 1  # an hour left: kept
 
 
 def test_a_renewal_without_a_new_refresh_token_keeps_the_stored_one(fake: FakeX) -> None:

@@ -3,7 +3,8 @@
 `FakeX` keeps what X keeps for one account: its posts, shown as X shows them (links rewritten
 to t.co, `&`, `<` and `>` escaped, a t.co link appended for attached images), uploaded images
 and their alt text, posts by others that mention it, and the OAuth tokens it issued (access
-tokens expire; a refresh token is spent when used and a new one issued). Every answer has
+tokens expire; a refresh token is spent when used and a new one issued, so a second refresh
+with the same token is refused even when both arrive at once). Every answer has
 the shape of the recorded payloads in payloads/x/ (see the README there), so tweepy and the
 connector meet X's real formats over real HTTP.
 """
@@ -16,11 +17,12 @@ import itertools
 import json
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +30,9 @@ from urllib.parse import parse_qs, urlsplit
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from sixfold.channels import tokens
 from sixfold.channels.base import ConnectorContext
+from sixfold.db import utcnow
 from tests.channels.conformance import ConformanceEnv, context_factory
 
 PAYLOADS = Path(__file__).parent / "payloads" / "x"
@@ -100,6 +104,11 @@ class FakeX:
         self.reject_duplicates = reject_duplicates
         self.token_lifetime = 7200
         self.send_refresh_tokens = True
+        # Seconds X takes to answer a token request, and a signal that one has arrived: the
+        # window in which a second process may try to refresh with the same token.
+        self.token_delay = 0.0
+        self.token_arrived = threading.Event()
+        self._token_lock = threading.Lock()
         self.tweets: dict[str, Tweet] = {}
         self.users = {ACCOUNT["id"]: dict(ACCOUNT)}
         self.media: dict[str, dict[str, Any]] = {}
@@ -117,13 +126,14 @@ class FakeX:
 
     # What a test sets up --------------------------------------------------------------------
     def credentials(self, *, expires_in: int | None = None) -> dict[str, Any]:
-        tokens = self._issue(expires_in)
+        issued = self._issue(expires_in)
+        lifetime = issued["expires_in"]
         return {
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "expires_at": int(time.time()) + tokens["expires_in"],
+            "access_token": issued["access_token"],
+            "refresh_token": issued["refresh_token"],
+            "expires_at": tokens.expiry_after(utcnow(), timedelta(seconds=lifetime)),
         }
 
     def context(
@@ -198,6 +208,8 @@ class FakeX:
         if form.get("grant_type") == "authorization_code":
             granted = self._grant_code(form.get("code", ""), form)
         elif form.get("grant_type") == "refresh_token":
+            self.token_arrived.set()
+            time.sleep(self.token_delay)
             granted = self._spend_refresh_token(form.get("refresh_token", ""))
         else:
             granted = False
@@ -212,11 +224,14 @@ class FakeX:
         return asked["code_challenge"] == challenge and asked["client_id"] == CLIENT_ID
 
     def _spend_refresh_token(self, token: str) -> bool:
-        if token not in self.refresh_tokens:
-            return False
-        if self.send_refresh_tokens:
-            self.refresh_tokens.discard(token)  # X rotates: the old one is spent
-        return True
+        # Requests are served on threads of their own: checked and spent in one step, or two
+        # refreshes arriving together could both spend the same token.
+        with self._token_lock:
+            if token not in self.refresh_tokens:
+                return False
+            if self.send_refresh_tokens:
+                self.refresh_tokens.discard(token)  # X rotates: the old one is spent
+            return True
 
     def _issue(self, expires_in: int | None = None) -> dict[str, Any]:
         lifetime = self.token_lifetime if expires_in is None else expires_in

@@ -15,7 +15,7 @@ publishing. Errors are sorted by what publishing must do next:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -106,7 +106,8 @@ class Metrics:
 
 @dataclass(frozen=True)
 class ChannelLimits:
-    """What the network accepts in one post; the composer counts against it."""
+    """What the network accepts in one post; the composer counts against it. Where servers
+    differ, one channel's limits come from `limits_of`."""
 
     max_chars: int
     max_media: int = 4
@@ -132,7 +133,10 @@ class Connector(Protocol):
     - `find_post(idempotency_key) -> RemotePost | None`: a direct look-up of our post by its
       key, where the network allows one (Bluesky: the record under the derived record key).
       Publishing reconciles with it instead of reading the account's posts, which may be
-      many. None means no post carries the key; errors are raised as from fetch_own_posts.
+      many. None means no post carries the key; errors are raised as from fetch_own_posts;
+    - per-channel limits, where each server sets its own: `limits_for(settings)`,
+      `count_characters_for(text, settings)` and `reported_settings()` (see `limits_of`,
+      `count_characters` and `reported_settings`).
     """
 
     kind: ClassVar[str]
@@ -155,6 +159,10 @@ class Connector(Protocol):
     def fetch_metrics(self, remote_ids: Sequence[str]) -> list[Metrics]: ...
 
 
+# Renews a sign-in: the stored credentials in, the renewed values out (ConnectorContext.renew).
+RefreshCredentials = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class ConnectorContext:
     """What a connector is built from: its channel's settings, decrypted credentials and
@@ -164,6 +172,17 @@ class ConnectorContext:
     a new Bluesky session) at once, in their own transaction, so a rotated refresh token is
     never lost with a rolled-back publish. Keys left out of the dict keep their stored
     value, and an empty refresh token never replaces a stored one.
+
+    `renew(held, refresh)` renews a sign-in that other processes may be renewing at the same
+    moment (the Verify button while a worker publishes, two workers). Networks that rotate
+    refresh tokens (X, LinkedIn) take each one once, so two processes refreshing with the
+    same token leave one refused, and the channel marked "reconnect needed" for nothing. It
+    locks the channel's stored credentials; when they differ from `held` (the credentials
+    the connector is using) another process has renewed them, or someone reconnected, and
+    they are returned as stored. Otherwise it calls `refresh(stored)`, saves what that
+    returns as `save_credentials` does before the lock is let go, and returns the stored
+    credentials merged with it. What `refresh` raises is raised, and nothing is saved. None
+    where the platform keeps no credentials (no secret key, tests): see channels/tokens.py.
     """
 
     channel_id: int
@@ -171,6 +190,7 @@ class ConnectorContext:
     credentials: dict[str, Any]
     services: dict[str, Any] = field(default_factory=dict)
     save_credentials: Callable[[dict[str, Any]], None] | None = None
+    renew: Callable[[dict[str, Any], RefreshCredentials], dict[str, Any]] | None = None
 
 
 # Connecting a channel ----------------------------------------------------------------------
@@ -242,12 +262,45 @@ def concurrency_of(connector: type[Connector] | Connector) -> Concurrency:
     return value if isinstance(value, Concurrency) else Concurrency()
 
 
-def count_characters(connector: type[Connector] | Connector, text: str) -> int:
+def count_characters(
+    connector: type[Connector] | Connector,
+    text: str,
+    *,
+    settings: Mapping[str, Any] | None = None,
+) -> int:
     """The length of `text` as the network counts it against `limits.max_chars` (X counts
     every link as 23, Bluesky counts graphemes); connectors with their own rule define a
-    `count_characters(text)` classmethod, the others count code points."""
+    `count_characters(text)` classmethod, the others count code points. Where the rule
+    depends on the account's server (how much a link counts on this Mastodon server), the
+    connector also defines `count_characters_for(text, settings)`, given the channel's
+    settings."""
+    for_channel = getattr(connector, "count_characters_for", None)
+    if settings is not None and callable(for_channel):
+        return int(for_channel(text, settings))
     counter = getattr(connector, "count_characters", None)
     return int(counter(text)) if callable(counter) else len(text)
+
+
+def limits_of(
+    connector: type[Connector] | Connector, settings: Mapping[str, Any] | None = None
+) -> ChannelLimits:
+    """One channel's limits. Networks whose servers set their own (a Mastodon server may
+    take 5,000 characters) keep what the server reported in the channel's settings, and
+    their connector reads it back with a `limits_for(settings)` classmethod; for the others,
+    and for a channel whose settings hold no report, the connector's `limits` stand."""
+    reader = getattr(connector, "limits_for", None)
+    found = reader(settings) if settings is not None and callable(reader) else None
+    return found if isinstance(found, ChannelLimits) else connector.limits
+
+
+def reported_settings(connector: Connector) -> dict[str, Any]:
+    """What the network reports now about the account's server, to keep with the channel's
+    non-secret settings (a Mastodon server's limits). A connector may define
+    `reported_settings()`: it is called at every Verify, and its connect flow returns the
+    same in `Connection.settings`. Errors are raised as from `verify`."""
+    reader = getattr(connector, "reported_settings", None)
+    found = reader() if callable(reader) else None
+    return dict(found) if isinstance(found, Mapping) else {}
 
 
 def authoritative_record(connector: Connector) -> bool:

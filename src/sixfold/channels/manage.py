@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.channels import service
-from sixfold.channels.base import ConnectorError, CredentialsError
+from sixfold.channels.base import ConnectorError, CredentialsError, reported_settings
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.errors import Conflict, NotFound, ValidationFailed
@@ -104,10 +104,12 @@ def disable_channel(session: Session, channel: Channel, *, actor: audit.Actor) -
 def verify_channel(
     session: Session, channel: Channel, *, settings: Settings | None, actor: audit.Actor
 ) -> Verification:
-    """Ask the network whether the credentials work; record what it said on the channel."""
+    """Ask the network whether the credentials work; record what it said on the channel,
+    and what it says now about the account's server (its limits, where servers differ)."""
     try:
         connector = service.connector_for(session, channel.id, settings=settings)
         handle = connector.verify()
+        reported = reported_settings(connector)
     except CredentialsError as error:
         service.mark_reconnect_needed(
             session,
@@ -118,7 +120,8 @@ def verify_channel(
         return Verification(False, f"The network refused the credentials: {error}")
     except (ConnectorError, NotFound) as error:
         return Verification(False, f"The check did not succeed: {error}")
-    if channel.status == ChannelStatus.RECONNECT_NEEDED or channel.handle != handle:
+    changed = service.keep_reported_settings(channel, reported)
+    if channel.status == ChannelStatus.RECONNECT_NEEDED or channel.handle != handle or changed:
         before = {"status": channel.status, "handle": channel.handle}
         if channel.status == ChannelStatus.RECONNECT_NEEDED:
             channel.status, channel.status_message = ChannelStatus.ACTIVE, ""
@@ -130,6 +133,12 @@ def verify_channel(
             target_type="channel",
             target_id=channel.id,
             target=channel.name,
-            details={"verified": True, "before": before, "handle": channel.handle},
+            details={
+                "verified": True,
+                "before": before,
+                "handle": channel.handle,
+                **({"settings": changed} if changed else {}),
+            },
         )
-    return Verification(True, f"Connected as {handle}.")
+    most = service.limits_of(channel).max_chars
+    return Verification(True, f"Connected as {handle}. Posts take up to {most:,} characters.")

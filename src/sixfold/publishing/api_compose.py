@@ -59,7 +59,10 @@ class CountIn(BaseModel):
 class CharacterCountOut(BaseModel):
     channel_id: int
     count: int = Field(description="The length as the channel's network counts it.")
-    max_chars: int = Field(description="The most the network accepts in one post.")
+    max_chars: int = Field(
+        description="The most the channel accepts in one post: its server's limit where "
+        "servers set their own (Mastodon), else the network's."
+    )
     over: bool
 
 
@@ -178,7 +181,9 @@ def risk_check(body: RiskCheckIn, principal: CanDraft, db: DbSession) -> RiskOut
 def character_counts(body: CountIn, principal: CanDraft, db: DbSession) -> CountsOut:
     """How long a post is on each channel, counted by the channel's network's own rule (X
     counts a link as 23 and a CJK character as 2, Bluesky counts graphemes), with the limit
-    it is counted against. The composer shows these beside its own instant estimate."""
+    it is counted against: the channel's own, which on Mastodon is what the account's server
+    reported (500 by default, 5,000 on many). The composer shows these beside its own
+    instant estimate."""
     organisation = editing.organisation_of(db, principal)
     texts = {i: body.channel_texts.get(i) or body.text for i in dict.fromkeys(body.channel_ids)}
     return CountsOut(

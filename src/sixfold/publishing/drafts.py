@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.channels import service as channels
-from sixfold.channels.base import count_characters
 from sixfold.channels.models import Channel, ChannelStatus
-from sixfold.channels.registry import connector_type, connector_types
+from sixfold.channels.registry import connector_types
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
@@ -387,7 +386,7 @@ def limit_problems(session: Session, post: Post) -> list[str]:
         if channel is None:
             continue
         limits = channels.limits_of(channel)
-        count = count_characters(connector_type(channel.kind), target.text or post.text)
+        count = channels.count_characters(channel, target.text or post.text)
         if count > limits.max_chars:
             problems.append(f"{channel.name}: {count} characters, the limit is {limits.max_chars}.")
         if len(post.media) > limits.max_media:
@@ -398,7 +397,7 @@ def limit_problems(session: Session, post: Post) -> list[str]:
 @dataclass(frozen=True)
 class CharacterCount:
     """A text's length as a channel's network counts it (X counts a link as 23, Bluesky
-    counts graphemes), and that network's limit."""
+    counts graphemes), and that channel's limit (its server's, where servers differ)."""
 
     channel_id: int
     count: int
@@ -407,10 +406,13 @@ class CharacterCount:
 
 def character_count(channel: Channel, text: str) -> CharacterCount | None:
     """None when the channel's connector is not installed: no one knows its rule."""
-    kind = connector_types().get(channel.kind)
-    if kind is None:
+    if channel.kind not in connector_types():
         return None
-    return CharacterCount(channel.id, count_characters(kind, text), kind.limits.max_chars)
+    return CharacterCount(
+        channel.id,
+        channels.count_characters(channel, text),
+        channels.limits_of(channel).max_chars,
+    )
 
 
 def character_counts(

@@ -176,7 +176,7 @@ def channel_choices(
 def _choice(channel: Channel, chosen: dict[int, str | None]) -> ChannelChoice:
     try:
         kind = connector_type(channel.kind)
-        label, limits = kind.label, kind.limits
+        label, limits = kind.label, channels.limits_of(channel)
     except NotFound:
         label, limits = channel.kind, None
     return ChannelChoice(

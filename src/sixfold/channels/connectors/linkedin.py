@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
+from sixfold.channels import tokens
 from sixfold.channels.base import (
     AmbiguousError,
     Authorization,
@@ -136,7 +138,8 @@ class LinkedInConnector:
         if not author:
             raise CredentialsError("The LinkedIn channel has no author: connect it again")
         self.author = str(author)
-        self.api = LinkedInApi(context.settings, context.credentials, context.save_credentials)
+        renew = partial(tokens.renew, context)
+        self.api = LinkedInApi(context.settings, context.credentials, renew)
 
     @classmethod
     def count_characters(cls, text: str) -> int:

@@ -10,7 +10,7 @@ signed image-upload URLs LinkedIn hands out are not the REST API and get only wh
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -18,11 +18,13 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from sixfold.channels import tokens
 from sixfold.channels.base import (
     AmbiguousError,
     CredentialsError,
     PermanentError,
     RateLimited,
+    RefreshCredentials,
     TransientError,
 )
 from sixfold.channels.connectors.transport import HTTPX_NEVER_SENT, retry_after
@@ -38,8 +40,9 @@ OAUTH_BASE = "https://www.linkedin.com/oauth/v2"
 
 # Access tokens live 60 days. Renewing within the last 7 keeps a token from expiring in the
 # middle of a publish or a slow reconciliation, leaves days of slack for a channel that is used
-# only now and then, and costs one refresh every ~53 days. Renewing is cheap and safe to
-# repeat: LinkedIn does not rotate refresh tokens, so two workers renewing at once both win.
+# only now and then, and costs one refresh every ~53 days. LinkedIn keeps a refresh token
+# today, but its answer carries one, and a rotated token would leave the second of two
+# processes renewing at once refused: renewals go through tokens.renew, one at a time.
 REFRESH_AHEAD = timedelta(days=7)
 DEFAULT_ACCESS_LIFETIME = timedelta(days=60)
 
@@ -51,7 +54,6 @@ DEFAULT_TIMEOUT = 30.0
 # answer may have posted (ambiguous); a "write" needs a write permission (a 403 means the
 # sign-in lost it); a "read" only needs the app's read permissions.
 CallKind = Literal["read", "write", "create"]
-SaveCredentials = Callable[[dict[str, Any]], None]
 
 
 def encode_urn(urn: str) -> str:
@@ -208,8 +210,10 @@ def authorization_url(
 
 def token_request(http: httpx.Client, oauth_base: str, form: dict[str, str]) -> dict[str, Any]:
     """POST to LinkedIn's token endpoint; a refused grant is a CredentialsError."""
+    # A renewal holds the channel's lock while it waits for this answer (channels/tokens.py).
+    timeout = min(http.timeout.read or tokens.RENEW_TIMEOUT_SECONDS, tokens.RENEW_TIMEOUT_SECONDS)
     try:
-        response = http.post(f"{oauth_base}/accessToken", data=form)
+        response = http.post(f"{oauth_base}/accessToken", data=form, timeout=timeout)
     except httpx.TransportError as error:
         raise _transport_error(error, "read") from error
     if response.status_code in (400, 401):
@@ -227,71 +231,79 @@ def token_credentials(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     lifetime = timedelta(seconds=int(body["expires_in"])) if body.get("expires_in") else None
     found: dict[str, Any] = {
         "access_token": body["access_token"],
-        "expires_at": (now + (lifetime or DEFAULT_ACCESS_LIFETIME)).isoformat(),
+        "expires_at": tokens.expiry_after(now, lifetime or DEFAULT_ACCESS_LIFETIME),
     }
     if body.get("refresh_token"):
         found["refresh_token"] = body["refresh_token"]
         if body.get("refresh_token_expires_in"):
-            seconds = int(body["refresh_token_expires_in"])
-            found["refresh_token_expires_at"] = (now + timedelta(seconds=seconds)).isoformat()
+            seconds = timedelta(seconds=int(body["refresh_token_expires_in"]))
+            found["refresh_token_expires_at"] = tokens.expiry_after(now, seconds)
     if body.get("scope"):
         found["scope"] = body["scope"]
     return found
 
 
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
-
-
 class Tokens:
-    """The channel's sign-in, renewed through the refresh_token grant before it runs out and
-    saved at once through the context's `save_credentials`."""
+    """The channel's sign-in, renewed through the refresh_token grant before it runs out, by
+    one process at a time and stored at once (`renew`: tokens.renew on the connector's
+    context; None where the token cannot be renewed)."""
 
     def __init__(
-        self, credentials: dict[str, Any], *, oauth_base: str, save: SaveCredentials | None
+        self,
+        credentials: dict[str, Any],
+        *,
+        oauth_base: str,
+        renew: tokens.Renewer | None = None,
     ) -> None:
         self.credentials = dict(credentials)
         self.oauth_base = oauth_base
-        self.save = save
+        self.renew = renew
 
     def access_token(self, http: httpx.Client) -> str:
         token = self.credentials.get("access_token")
         if not token:
             raise CredentialsError("The LinkedIn channel is not signed in: connect it")
         now = utcnow()
-        expires_at = _moment(self.credentials.get("expires_at"))
-        if expires_at is None or now < expires_at - REFRESH_AHEAD:
+        expires_at = tokens.read_expiry(self.credentials.get("expires_at"))
+        if expires_at is None or not tokens.needs_refresh(expires_at, REFRESH_AHEAD, now):
             return str(token)
-        if self._can_refresh(now):
+        expired = tokens.needs_refresh(expires_at, timedelta(0), now)
+        renew = self._renewer(now)
+        if renew is not None:
             try:
-                return self._refresh(http, now)
+                return self._renew(renew, http, now)
             except (CredentialsError, TransientError):
-                if now < expires_at:
+                if not expired:
                     return str(token)  # Still good for days: renewing is tried again next time.
                 raise
-        if now >= expires_at:
+        if expired:
             raise CredentialsError(
                 f"the LinkedIn sign-in expired on {expires_at.date().isoformat()}: reconnect"
             )
         return str(token)
 
-    def _can_refresh(self, now: datetime) -> bool:
-        refresh_expires = _moment(self.credentials.get("refresh_token_expires_at"))
-        has_token = bool(self.credentials.get("refresh_token"))
-        return has_token and (refresh_expires is None or now < refresh_expires)
+    def _renewer(self, now: datetime) -> tokens.Renewer | None:
+        """How to renew the sign-in now; None when it cannot be (no refresh token, or an
+        expired one)."""
+        refresh_expires = tokens.read_expiry(self.credentials.get("refresh_token_expires_at"))
+        usable = not tokens.needs_refresh(refresh_expires, timedelta(0), now)
+        return self.renew if usable and self.credentials.get("refresh_token") else None
 
-    def _refresh(self, http: httpx.Client, now: datetime) -> str:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": str(self.credentials["refresh_token"]),
-            "client_id": str(self.credentials.get("client_id", "")),
-            "client_secret": str(self.credentials.get("client_secret", "")),
-        }
-        renewed = token_credentials(token_request(http, self.oauth_base, form), now)
-        self.credentials.update(renewed)
-        if self.save is not None:
-            self.save(renewed)
-        return str(renewed["access_token"])
+    def _renew(self, renew: tokens.Renewer, http: httpx.Client, now: datetime) -> str:
+        self.credentials = renew(self.credentials, self._refresher(http, now))
+        return str(self.credentials["access_token"])
+
+    def _refresher(self, http: httpx.Client, now: datetime) -> RefreshCredentials:
+        def refresh(stored: dict[str, Any]) -> dict[str, Any]:
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": str(stored.get("refresh_token", "")),
+                "client_id": str(stored.get("client_id", "")),
+                "client_secret": str(stored.get("client_secret", "")),
+            }
+            return token_credentials(token_request(http, self.oauth_base, form), now)
+
+        return refresh
 
 
 # Calls ---------------------------------------------------------------------------------------
@@ -352,12 +364,12 @@ class LinkedInApi:
     sign-in."""
 
     def __init__(
-        self, settings: dict[str, Any], credentials: dict[str, Any], save: SaveCredentials | None
+        self, settings: dict[str, Any], credentials: dict[str, Any], renew: tokens.Renewer
     ) -> None:
         self.api_base = str(settings.get("api_base") or API_BASE).rstrip("/")
         self.oauth_base = str(settings.get("oauth_base") or OAUTH_BASE).rstrip("/")
         self.timeout = float(settings.get("timeout_seconds") or DEFAULT_TIMEOUT)
-        self.tokens = Tokens(credentials, oauth_base=self.oauth_base, save=save)
+        self.tokens = Tokens(credentials, oauth_base=self.oauth_base, renew=renew)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -367,8 +379,8 @@ class LinkedInApi:
 
 def read_userinfo(http: httpx.Client, api_base: str, access_token: str) -> dict[str, Any]:
     """Who signed in (OpenID Connect userinfo: sub, name), with a token not yet stored."""
-    tokens = Tokens({"access_token": access_token}, oauth_base="", save=None)
-    me: dict[str, Any] = Session(http, api_base, tokens).call("GET", "/v2/userinfo").json()
+    signed_in = Tokens({"access_token": access_token}, oauth_base="")
+    me: dict[str, Any] = Session(http, api_base, signed_in).call("GET", "/v2/userinfo").json()
     if not me.get("sub"):
         raise CredentialsError("LinkedIn did not say who signed in")
     return me

@@ -43,6 +43,7 @@ from sixfold.channels.base import (
     SetupField,
     TransientError,
 )
+from sixfold.channels.connectors import mastodon_instance as instance_info
 from sixfold.channels.connectors.mastodon_errors import connecting, message_of, translated
 from sixfold.channels.connectors.mastodon_text import Status, count_characters, status_text
 
@@ -56,8 +57,9 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 class MastodonConnector:
     kind: ClassVar[str] = "mastodon"
     label: ClassVar[str] = "Mastodon"
-    # What a default Mastodon server accepts. A server may allow longer posts
-    # (configuration.statuses.max_characters); publish leaves that check to the server.
+    # What a default Mastodon server accepts, and what a channel connected before Sixfold
+    # kept its server's limits goes on with. Each server sets its own (many take 5,000
+    # characters): they are read at connect and Verify, and `limits_for` gives them back.
     limits: ClassVar[ChannelLimits] = ChannelLimits(
         max_chars=500,
         max_media=4,
@@ -137,10 +139,16 @@ class MastodonConnector:
             # granted) in these; the person has to start again.
             raise CredentialsError(f"{server} did not accept the sign-in: {error}") from error
         account = connecting(server, api.account_verify_credentials)
-        domain = connecting(server, lambda: _local_domain(api, server))
+        instance = connecting(server, lambda: instance_info.read_instance(api))
+        domain = instance_info.local_domain(instance, server)
         return Connection(
             handle=f"@{account['username']}@{domain}",
-            settings={"server": server, "account_id": str(account["id"]), "domain": domain},
+            settings={
+                "server": server,
+                "account_id": str(account["id"]),
+                "domain": domain,
+                **instance_info.reported_limits(instance),
+            },
             credentials={
                 "client_id": client_id,
                 "client_secret": client_secret,
@@ -174,10 +182,14 @@ class MastodonConnector:
         self._account_id = str(account["id"])
         return f"@{account['username']}@{self._domain()}"
 
+    def reported_settings(self) -> dict[str, Any]:
+        return instance_info.reported_limits(self._call(instance_info.read_instance))
+
     def publish(self, post: OutgoingPost, idempotency_key: str) -> RemotePost:
-        if len(post.media) > self.limits.max_media:
-            # Mastodon would silently drop what is past the fourth attachment.
-            raise PermanentError(f"Mastodon takes at most {self.limits.max_media} attachments.")
+        most = self.limits_for(self.settings).max_media
+        if len(post.media) > most:
+            # Mastodon would silently drop the attachments past its limit.
+            raise PermanentError(f"This Mastodon server takes at most {most} attachments.")
         media_ids = [self._upload(item) for item in post.media]
         status = self._call(
             lambda api: api.status_post(
@@ -229,6 +241,14 @@ class MastodonConnector:
     @classmethod
     def count_characters(cls, text: str) -> int:
         return count_characters(text)
+
+    @classmethod
+    def count_characters_for(cls, text: str, settings: Mapping[str, Any]) -> int:
+        return count_characters(text, instance_info.url_chars(settings))
+
+    @classmethod
+    def limits_for(cls, settings: Mapping[str, Any]) -> ChannelLimits:
+        return instance_info.limits_from(settings, cls.limits)
 
     # Calls ---------------------------------------------------------------------------
 
@@ -368,14 +388,6 @@ def _register(server: str, redirect_uri: str, *, timeout: float) -> tuple[str, s
         raise ConnectorError(
             f"{server} did not register Sixfold as an app. Is it a Mastodon server?"
         ) from None
-
-
-def _local_domain(api: Mastodon, server: str) -> str:
-    """The domain accounts are known by (LOCAL_DOMAIN), which may differ from the host."""
-    try:
-        return str(api.instance_v2()["domain"])
-    except (MastodonNotFoundError, KeyError, TypeError):
-        return urlsplit(server).netloc
 
 
 def aware(value: Any) -> datetime:

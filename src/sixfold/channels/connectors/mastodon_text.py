@@ -18,15 +18,16 @@ _URL_TAIL = ".,:;!?)]'\""
 _MENTION = re.compile(r"(?<![=/\w])@(\w+(?:[\w.-]*\w)?)@[\w.-]+\w", re.IGNORECASE)
 
 
-def count_characters(text: str) -> int:
-    """The length Mastodon checks against its limit: each link counts 23, a mention
-    of @user@domain counts as @user, and the rest counts in graphemes."""
+def count_characters(text: str, url_chars: int = URL_WEIGHT) -> int:
+    """The length Mastodon checks against its limit: each link counts `url_chars` (23,
+    or what the server reports as `characters_reserved_per_url`), a mention of
+    @user@domain counts as @user, and the rest counts in graphemes."""
     counted = _MENTION.sub(lambda m: "@" + m.group(1), text)
     pieces: list[str] = []
     last = 0
     for match in _URL.finditer(counted):
         url = match.group(0).rstrip(_URL_TAIL)
-        pieces += [counted[last : match.start()], "x" * URL_WEIGHT]
+        pieces += [counted[last : match.start()], "x" * url_chars]
         last = match.start() + len(url)
     pieces.append(counted[last:])
     # Mastodon counts the rest as Ruby's each_grapheme_cluster does.

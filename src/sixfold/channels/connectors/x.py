@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 import requests
 import tweepy  # type: ignore[import-untyped]  # the package ships no type hints
 
+from sixfold.channels import tokens
 from sixfold.channels.base import (
     AmbiguousError,
     Authorization,
@@ -224,13 +225,14 @@ class XConnector:
             raise translate(exc, creates=creates) from exc
 
     def _renew(self) -> None:
-        """Refresh the tokens and store them at once: X has already retired the old refresh
-        token, so losing the new one would lose the account until someone reconnects it."""
-        fresh = x_oauth.refresh(self.session, self.credentials)
-        self.credentials.update(fresh)
-        self.client.bearer_token = fresh["access_token"]
-        if self.context.save_credentials is not None:
-            self.context.save_credentials(dict(fresh))
+        """Refresh the tokens, stored before the lock on them is let go (tokens.renew). X
+        retires a refresh token as it hands out the next: losing the new one would lose the
+        account, and a second process refreshing with the old one would be refused, so the
+        tokens another process renewed meanwhile are taken instead of refreshing again."""
+        self.credentials = tokens.renew(
+            self.context, self.credentials, partial(x_oauth.refresh, self.session)
+        )
+        self.client.bearer_token = self.credentials.get("access_token")
 
     def _pages(self, fetch: Callable[..., dict[str, Any]]) -> Iterator[dict[str, Any]]:
         token: str | None = None

@@ -14,14 +14,16 @@ one stops working at once, so the new one must be stored before anything else ha
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from sixfold.channels import tokens
 from sixfold.channels.base import ConnectorError, CredentialsError, TransientError
+from sixfold.db import utcnow
 
 API_BASE = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
@@ -31,7 +33,8 @@ TWEEPY_HOST = "https://api.twitter.com"
 SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
 TIMEOUT_SECONDS = 20.0
 # Renew this long before expiry, so a token never lapses between the check and the call.
-REFRESH_MARGIN_SECONDS = 300
+REFRESH_MARGIN = timedelta(minutes=5)
+DEFAULT_LIFETIME_SECONDS = 7200  # X's access tokens live two hours
 TOKEN_PATH = "/2/oauth2/token"  # noqa: S105  # a URL path, not a secret
 
 
@@ -116,12 +119,9 @@ def refresh(session: XSession, credentials: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def due_for_refresh(credentials: dict[str, Any], *, now: float | None = None) -> bool:
-    expires_at = credentials.get("expires_at")
-    if expires_at in (None, ""):
-        return False
-    current = time.time() if now is None else now
-    return float(expires_at) - current < REFRESH_MARGIN_SECONDS
+def due_for_refresh(credentials: dict[str, Any], *, now: datetime | None = None) -> bool:
+    expiry = tokens.read_expiry(credentials.get("expires_at"))
+    return tokens.needs_refresh(expiry, REFRESH_MARGIN, now or utcnow())
 
 
 def client_id_of(values: dict[str, Any]) -> str:
@@ -139,8 +139,12 @@ def _token_request(
     # A public client (no secret) names itself in the form; a confidential one signs in.
     auth = (client_id, secret) if secret else None
     url = session.api_base + TOKEN_PATH
+    # A renewal holds the channel's lock while it waits for this answer (channels/tokens.py).
+    timeout = min(session.timeout, tokens.RENEW_TIMEOUT_SECONDS)
     try:
-        response = session.post(url, data={**form, "client_id": client_id}, auth=auth)
+        response = session.post(
+            url, data={**form, "client_id": client_id}, auth=auth, timeout=timeout
+        )
     except requests.RequestException as exc:
         raise TransientError(f"X could not be reached to renew the sign-in: {exc}") from exc
     body = _json(response)
@@ -155,13 +159,14 @@ def _token_request(
 
 
 def _tokens(body: dict[str, Any]) -> dict[str, Any]:
-    tokens: dict[str, Any] = {
+    lifetime = timedelta(seconds=int(body.get("expires_in") or DEFAULT_LIFETIME_SECONDS))
+    found: dict[str, Any] = {
         "access_token": str(body["access_token"]),
-        "expires_at": int(time.time()) + int(body.get("expires_in") or 7200),
+        "expires_at": tokens.expiry_after(utcnow(), lifetime),
     }
     if body.get("refresh_token"):
-        tokens["refresh_token"] = str(body["refresh_token"])
-    return tokens
+        found["refresh_token"] = str(body["refresh_token"])
+    return found
 
 
 def _json(response: Any) -> dict[str, Any]:
