@@ -124,5 +124,26 @@ def test_reading_token_by_token_finds_what_reading_the_whole_text_finds(
 @given(st.text(alphabet=st.characters() | st.sampled_from(["A", "Z", "a", "!", "\ud800", "Ж"])))
 def test_a_text_ruled_out_of_shouting_by_its_small_letters_is_not_shouting(text: str) -> None:
     if not links._may_shout(text):
-        letters = len(links._LETTER.findall(text))
-        assert letters < links._SHOUTING_MIN_LETTERS or not links._shouting(text, letters)
+        assert not links._shouting(text)
+
+
+@given(st.text(alphabet=st.characters() | st.sampled_from(["A", "Ж", "Ⓐ", "Ⅻ", "ǅ", "İ"])))
+def test_every_shouting_text_opens_the_gate(text: str) -> None:
+    if links._shouting(text):
+        assert len(links._NOT_LOWER.findall(text)) >= 16
+
+
+@pytest.mark.parametrize(
+    ("text", "shouting"),
+    [
+        ("新しいコーヒーが入荷しました。ぜひお試しくださいね。本日限定の特別価格です", False),
+        ("새로운 커피가 입고되었습니다 오늘 매장에서 맛보세요 감사합니다", False),
+        ("НОВЫЙ КОФЕ УЖЕ ЗДЕСЬ ПОПРОБУЙТЕ СЕГОДНЯ", True),
+        ("ŻÓŁTA KAWA JUŻ JEST W NASZEJ KAWIARNI", True),
+        ("Żółta kawa już jest w naszej kawiarni, zapraszamy", False),
+        ("NEW ROAST IN STORE TODAY 新しいコーヒー", True),
+    ],
+)
+def test_only_letters_with_a_case_can_shout(text: str, shouting: bool) -> None:
+    found = [f.message for f in by_scanner(check(text), "hygiene")]
+    assert any("shouting" in m for m in found) is shouting

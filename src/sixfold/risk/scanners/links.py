@@ -40,8 +40,8 @@ _SHOUTING_MIN_LETTERS = 20
 _SHOUTING_RATIO = 0.8
 _LETTER = re.compile(r"[^\W\d_]")
 _ASCII_SMALL = b"abcdefghijklmnopqrstuvwxyz"
-_LOWER = re.compile(r"[a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f]")
-# A letter the shouting check does not count as lower case.
+# Every capital letter, and more (letters of scripts with no case): the gate's count for
+# shouting, cheap to tabulate for each character.
 _NOT_LOWER = re.compile(r"(?![a-z\u00df-\u00ff\u03ac-\u03ce\u0430-\u045f])[^\W\d_]")
 _PUNCTUATION = re.compile(r"[!?]{3,}|\.{4,}")
 # The same, loosened to start with one character the search can skip to (see batch.py).
@@ -238,9 +238,13 @@ def _may_shout(text: str) -> bool:
     return small <= (1 - _SHOUTING_RATIO) * len(text) + 1  # the 1 absorbs rounding
 
 
-def _shouting(text: str, letters: int) -> bool:
-    lower = len(_LOWER.findall(text))
-    return letters - lower >= _SHOUTING_RATIO * letters
+def _shouting(text: str) -> bool:
+    """Four in five of at least 20 letters with a case are capitals. Letters of scripts with
+    no case (Japanese, Chinese, Korean, Arabic) neither shout nor speak softly."""
+    letters = _LETTER.findall(text)
+    upper = sum(map(str.isupper, letters))
+    cased = upper + sum(map(str.islower, letters))
+    return cased >= _SHOUTING_MIN_LETTERS and upper >= _SHOUTING_RATIO * cased
 
 
 class HygieneScanner(BaseScanner):
@@ -252,14 +256,10 @@ class HygieneScanner(BaseScanner):
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
         findings = []
-        if _may_shout(text):
-            letters = len(_LETTER.findall(text))
-            if letters >= _SHOUTING_MIN_LETTERS and _shouting(text, letters):
-                findings.append(
-                    self._info(
-                        document, (0, len(text)), "is mostly capitals, which reads as shouting"
-                    )
-                )
+        if _may_shout(text) and _shouting(text):
+            findings.append(
+                self._info(document, (0, len(text)), "is mostly capitals, which reads as shouting")
+            )
         # Every run of excessive punctuation holds one of these pairs.
         if "!!" in text or "??" in text or "!?" in text or "?!" in text or "...." in text:
             for match in _PUNCTUATION.finditer(text):
