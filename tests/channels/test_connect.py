@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from sixfold.auth.permissions import Role
-from sixfold.channels import connect_oauth, service
+from sixfold.channels import connect_oauth
+from sixfold.channels.credentials import open_credentials
 from sixfold.channels.views_connect import FLOW_COOKIE, redirect_uri
 from sixfold.config import Settings
 from sixfold.org.models import Organisation, Person
@@ -123,7 +124,7 @@ def test_a_form_network_is_connected_and_its_secret_sealed(
         "did": "did:plc:comms.fakesky.test",
         "connected_by": admin.id,
     }
-    assert service.open_credentials(pages.settings, channel)["app_password"] == SECRET
+    assert open_credentials(pages.settings, channel)["app_password"] == SECRET
     assert SECRET not in sealed_column(db, channel.id)
     [created] = actions(db, "channel.created")
     assert created.details == {"kind": "fakeform", "via": "form", "handle": "comms.fakesky.test"}
@@ -214,7 +215,7 @@ def test_the_callback_creates_the_channel_once(pages: Pages, db: Session, admin:
     assert channel.handle == "@leader@fakedon.test"
     assert channel.settings["client_id"] == "sixfold-app"
     assert "client_secret" not in channel.settings
-    assert service.open_credentials(pages.settings, channel)["refresh_token"] == "refresh-good"
+    assert open_credentials(pages.settings, channel)["refresh_token"] == "refresh-good"
     assert CLIENT_SECRET not in sealed_column(db, channel.id)
     assert actions(db, "channel.created")[0].details["via"] == "oauth2"
 

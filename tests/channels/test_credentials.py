@@ -20,6 +20,7 @@ from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.channels import service
 from sixfold.channels.base import Connector
+from sixfold.channels.credentials import merge_credentials, open_credentials
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.db import make_engine, migrate
@@ -84,7 +85,7 @@ def saver_of(connector: Connector) -> object:
 def test_renewed_values_merge_over_the_stored_ones(
     renewed: dict[str, object], expected: dict[str, object]
 ) -> None:
-    assert service.merge_credentials(STORED, renewed) == expected
+    assert merge_credentials(STORED, renewed) == expected
 
 
 def test_the_saver_seals_merges_and_audits_without_secrets(db: Session, org: Organisation) -> None:
@@ -95,7 +96,7 @@ def test_the_saver_seals_merges_and_audits_without_secrets(db: Session, org: Org
 
     # The caller's session sees the new value at once, without a write of its own.
     assert channel not in db.dirty
-    assert service.open_credentials(SETTINGS, channel) == {**STORED, "access_token": "access-2"}
+    assert open_credentials(SETTINGS, channel) == {**STORED, "access_token": "access-2"}
     [entry] = db.scalars(
         select(AuditEntry).where(AuditEntry.action == "channel.credentials_renewed")
     ).all()
@@ -161,13 +162,13 @@ def test_a_renewed_token_survives_a_rolled_back_caller(
         save = saver_of(connector)
         assert callable(save)
         save({"access_token": "access-2", "refresh_token": "refresh-2"})
-        assert service.open_credentials(SETTINGS, channel)["refresh_token"] == "refresh-2"
+        assert open_credentials(SETTINGS, channel)["refresh_token"] == "refresh-2"
         caller.rollback()  # the publish failed
 
     with Session(committing_engine) as reader:
         channel = reader.get(Channel, committed_channel)
         assert channel is not None
-        assert service.open_credentials(SETTINGS, channel) == {
+        assert open_credentials(SETTINGS, channel) == {
             **STORED,
             "access_token": "access-2",
             "refresh_token": "refresh-2",

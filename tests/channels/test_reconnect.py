@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sixfold.auth.permissions import Role
 from sixfold.channels import service
+from sixfold.channels.credentials import open_credentials, seal_credentials
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.org import service as org_service
@@ -120,7 +121,7 @@ def test_a_refused_reconnect_leaves_the_channel_broken(
     assert "wrong-password" not in page.text
     db.expire_all()
     assert channel.status == ChannelStatus.RECONNECT_NEEDED
-    assert service.open_credentials(pages.settings, channel)["app_password"] == SECRET
+    assert open_credentials(pages.settings, channel)["app_password"] == SECRET
 
 
 @pytest.mark.parametrize(
@@ -167,7 +168,7 @@ def test_reconnecting_a_form_channel_to_another_account_is_refused(
     db.expire_all()
     assert channel.status == ChannelStatus.RECONNECT_NEEDED
     assert channel.settings["did"] == "did:plc:comms.fakesky.test"
-    assert service.open_credentials(pages.settings, channel)["app_password"] == SECRET
+    assert open_credentials(pages.settings, channel)["app_password"] == SECRET
     assert actions(db, "channel.reconnected") == []
     [failed] = actions(db, "channel.connect_failed")
     assert failed.details["reason"] == "ConnectRefused"
@@ -189,7 +190,7 @@ def test_reconnecting_through_oauth_to_another_account_is_refused(
     [channel] = channels(db)
     assert channel.status == ChannelStatus.RECONNECT_NEEDED
     assert channel.settings["account_id"] == "42"
-    assert service.open_credentials(pages.settings, channel)["access_token"] == "access-good"
+    assert open_credentials(pages.settings, channel)["access_token"] == "access-good"
 
 
 def test_reconnecting_through_oauth_renews_the_same_channel(
@@ -207,7 +208,7 @@ def test_reconnecting_through_oauth_renews_the_same_channel(
     assert done.headers["location"] == f"/channels/{channel.id}?reconnected=1"
     [channel] = channels(db)
     assert channel.status == ChannelStatus.ACTIVE
-    credentials = service.open_credentials(pages.settings, channel)
+    credentials = open_credentials(pages.settings, channel)
     # A new access token; the empty refresh token did not replace the stored one.
     assert credentials["access_token"] == "access-no-refresh"
     assert credentials["refresh_token"] == "refresh-good"
@@ -279,9 +280,9 @@ def test_credentials_sealed_under_another_key_are_asked_again(
     )
     assert done.status_code == 303
     db.expire_all()
-    assert service.open_credentials(pages.settings, channel)["app_password"] == "new-app-password"
+    assert open_credentials(pages.settings, channel)["app_password"] == "new-app-password"
     # And a test post on unreadable credentials says to reconnect instead of failing.
-    service.seal_credentials(other_key, channel, {"app_password": SECRET})
+    seal_credentials(other_key, channel, {"app_password": SECRET})
     db.commit()
     page = pages.post(f"/channels/{channel.id}/test-post")
     assert page.status_code == 422

@@ -24,8 +24,10 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from sixfold.audit import AuditEntry
+from sixfold.channels import credentials as channel_credentials
 from sixfold.channels import manage, service
 from sixfold.channels.base import CredentialsError, OutgoingPost, RemotePost, TransientError
+from sixfold.channels.credentials import open_credentials, renew_credentials
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.db import make_engine, migrate, utcnow
@@ -154,7 +156,7 @@ def stored(engine: Engine, channel_id: int) -> tuple[Channel, dict[str, Any]]:
         channel = session.get(Channel, channel_id)
         assert channel is not None
         session.expunge(channel)
-        return channel, service.open_credentials(SETTINGS, channel)
+        return channel, open_credentials(SETTINGS, channel)
 
 
 def recorded(engine: Engine, channel_id: int, action: str) -> int:
@@ -301,12 +303,12 @@ def test_renewing_what_is_stored_refreshes_and_saves_it(caller: Session) -> None
     channel = held_channel(caller)
     calls: list[dict[str, Any]] = []
     refresh = refresher(calls, access_token="a2", refresh_token="", expires_at="2030-01-01")
-    renewed = service.renew_credentials(caller, channel.id, dict(HELD), refresh, settings=SETTINGS)
+    renewed = renew_credentials(caller, channel.id, dict(HELD), refresh, settings=SETTINGS)
     assert calls == [HELD]
     # Merged as save_credentials merges: an empty refresh token keeps the stored one.
     assert renewed == {**HELD, "access_token": "a2", "expires_at": "2030-01-01"}
     assert channel not in caller.dirty
-    assert service.open_credentials(SETTINGS, channel) == renewed
+    assert open_credentials(SETTINGS, channel) == renewed
     assert renewals(caller, channel) == 1
 
 
@@ -314,9 +316,7 @@ def test_credentials_renewed_elsewhere_are_taken_as_they_are(caller: Session) ->
     channel = held_channel(caller)
     calls: list[dict[str, Any]] = []
     earlier = {**HELD, "access_token": "a0", "refresh_token": "r0"}
-    renewed = service.renew_credentials(
-        caller, channel.id, earlier, refresher(calls), settings=SETTINGS
-    )
+    renewed = renew_credentials(caller, channel.id, earlier, refresher(calls), settings=SETTINGS)
     assert renewed == HELD
     assert calls == []
     assert renewals(caller, channel) == 0
@@ -329,15 +329,15 @@ def test_a_refused_refresh_saves_nothing(caller: Session) -> None:
         raise CredentialsError("X refused the sign-in: invalid_request")
 
     with pytest.raises(CredentialsError, match="invalid_request"):
-        service.renew_credentials(caller, channel.id, dict(HELD), refused, settings=SETTINGS)
+        renew_credentials(caller, channel.id, dict(HELD), refused, settings=SETTINGS)
     caller.expire_all()
-    assert service.open_credentials(SETTINGS, channel) == HELD
+    assert open_credentials(SETTINGS, channel) == HELD
     assert renewals(caller, channel) == 0
 
 
 def test_a_removed_channel_cannot_be_renewed(caller: Session) -> None:
     with pytest.raises(CredentialsError, match="removed"):
-        service.renew_credentials(caller, 987654, dict(HELD), refresher([]), settings=SETTINGS)
+        renew_credentials(caller, 987654, dict(HELD), refresher([]), settings=SETTINGS)
 
 
 def test_a_renewal_that_waits_too_long_for_the_lock_is_transient(
@@ -348,14 +348,12 @@ def test_a_renewal_that_waits_too_long_for_the_lock_is_transient(
         channel_id = channel.id
     impatient = make_engine(committing_engine.url.render_as_string(hide_password=False))
     event.listen(impatient, "connect", _short_busy_timeout)
-    monkeypatch.setattr(service, "RENEW_LOCK_WAIT_SECONDS", 1)
+    monkeypatch.setattr(channel_credentials, "RENEW_LOCK_WAIT_SECONDS", 1)
     calls: list[dict[str, Any]] = []
     with committing_engine.connect() as holder, Session(impatient) as caller:
         _hold_channel(holder, channel_id)
         with pytest.raises(TransientError, match="renewed elsewhere"):
-            service.renew_credentials(
-                caller, channel_id, dict(HELD), refresher(calls), settings=SETTINGS
-            )
+            renew_credentials(caller, channel_id, dict(HELD), refresher(calls), settings=SETTINGS)
         holder.rollback()
     impatient.dispose()
     assert calls == []

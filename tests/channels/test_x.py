@@ -30,6 +30,7 @@ from sixfold.channels.base import (
     find_published,
 )
 from sixfold.channels.connectors.x import XConnector
+from sixfold.channels.credentials import open_credentials
 from sixfold.channels.tokens import read_expiry
 from sixfold.config import Settings
 from sixfold.db import utcnow
@@ -176,7 +177,7 @@ def test_renewed_tokens_are_sealed_by_the_platform_and_never_emptied(
     )
     db.commit()
     service.connector_for(db, channel.id, settings=SECRETS).verify()
-    renewed = service.open_credentials(SECRETS, channel)
+    renewed = open_credentials(SECRETS, channel)
     assert renewed["refresh_token"] in fake.refresh_tokens
     assert renewed["access_token"] != old["access_token"]
     assert renewed["client_secret"] == CLIENT_SECRET
@@ -184,7 +185,7 @@ def test_renewed_tokens_are_sealed_by_the_platform_and_never_emptied(
     fake.send_refresh_tokens = False
     fake.access_tokens[renewed["access_token"]] = 0  # a 401 this time, not the clock
     service.connector_for(db, channel.id, settings=SECRETS).verify()
-    again = service.open_credentials(SECRETS, channel)
+    again = open_credentials(SECRETS, channel)
     assert again["access_token"] != renewed["access_token"]
     assert again["refresh_token"] == renewed["refresh_token"]
 

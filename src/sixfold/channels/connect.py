@@ -24,6 +24,7 @@ from sixfold.channels.base import (
     SetupField,
     TransientError,
 )
+from sixfold.channels.credentials import merge_credentials, open_credentials, seal_credentials
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.crypto import SecretDecryptionError
@@ -255,7 +256,7 @@ def stored_credentials(settings: Settings, channel: Channel) -> dict[str, Any]:
     """The channel's credentials, or none when they were sealed under another secret key
     (then everything is asked again instead of failing the page)."""
     try:
-        return service.open_credentials(settings, channel)
+        return open_credentials(settings, channel)
     except SecretDecryptionError:
         return {}
 
@@ -293,9 +294,7 @@ def apply_reconnection(
     check_same_account(channel, connection)
     before = {"status": channel.status, "handle": channel.handle}
     stored = stored_credentials(settings, channel)
-    service.seal_credentials(
-        settings, channel, service.merge_credentials(stored, connection.credentials)
-    )
+    seal_credentials(settings, channel, merge_credentials(stored, connection.credentials))
     channel.settings = _connected_settings(
         dict(channel.settings or {}), cls, values, connection, actor, flow_digest
     )
