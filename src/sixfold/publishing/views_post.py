@@ -182,21 +182,7 @@ def approve_post(
     comment: Text = "",
     version: Annotated[str, Form()] = "",
 ) -> Response:
-    post = access.visible_post(db, principal, post_id)
-
-    def approve() -> str:
-        review.approve(
-            db,
-            post,
-            principal.person,
-            comment=comment,
-            actor=principal.actor(client_ip(request)),
-            base_url=settings_of(request).base_url,
-            version=_read_version(version),
-        )
-        return "approved"
-
-    return _act(request, db, principal, post, approve, {"approve_comment": comment})
+    return _review(request, db, principal, post_id, (comment, version), review.approve, "approve")
 
 
 @router.post("/posts/{post_id}/reject", include_in_schema=False)
@@ -208,10 +194,28 @@ def reject_post(
     comment: Text = "",
     version: Annotated[str, Form()] = "",
 ) -> Response:
+    return _review(request, db, principal, post_id, (comment, version), review.reject, "reject")
+
+
+_DECIDED = {"approve": "approved", "reject": "rejected"}
+
+
+def _review(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    post_id: int,
+    form: tuple[str, str],
+    decide: Callable[..., object],
+    verb: str,
+) -> Response:
+    """A reviewer's approval or rejection (``verb``: "approve" or "reject"): the same checks,
+    form fields (comment, version) and outcome page for both."""
+    comment, version = form
     post = access.visible_post(db, principal, post_id)
 
-    def reject() -> str:
-        review.reject(
+    def act() -> str:
+        decide(
             db,
             post,
             principal.person,
@@ -220,9 +224,9 @@ def reject_post(
             base_url=settings_of(request).base_url,
             version=_read_version(version),
         )
-        return "rejected"
+        return _DECIDED[verb]
 
-    return _act(request, db, principal, post, reject, {"reject_comment": comment})
+    return _act(request, db, principal, post, act, {f"{verb}_comment": comment})
 
 
 @router.post("/posts/{post_id}/override", include_in_schema=False)
