@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from threading import Event
@@ -21,8 +21,10 @@ from typing import Any, TypeVar
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from sixfold import audit
 from sixfold.audit import AuditEntry
 from sixfold.channels import credentials as channel_credentials
 from sixfold.channels import manage, service
@@ -375,3 +377,156 @@ def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout=300")
         cursor.close()
+
+
+# What the network answered is never lost ----------------------------------------------------
+#
+# A rotating network retires the refresh token it was given when it answers: if the renewal
+# then failed to save the new one, the next renewal would spend the retired token and the
+# channel would need reconnecting for nothing.
+
+ROTATED = {"access_token": "a2", "refresh_token": "r2"}
+
+
+@contextmanager
+def audit_head_busy(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, *, until_first_timeout: bool
+) -> Iterator[None]:
+    """The audit head held by another transaction while the renewal runs, past its lock
+    wait (shortened to 1 s), and let go once a wait for it has failed, or only at the end.
+
+    On PostgreSQL that is a real transaction, on a thread of its own. SQLite has no lock
+    on the head alone (a renewal takes the database's write lock before the network call),
+    so there the wait for the head fails as PostgreSQL's lock_timeout makes it fail.
+    """
+    monkeypatch.setattr(channel_credentials, "RENEW_LOCK_WAIT_SECONDS", 1)
+    if engine.dialect.name == "sqlite":
+        yield from _sqlite_head_busy(monkeypatch, until_first_timeout=until_first_timeout)
+        return
+    taken, release = Event(), Event()
+
+    def hold() -> None:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
+            taken.set()
+            release.wait(timeout=60)
+            holder.rollback()
+
+    def on_error(context: Any) -> None:
+        if until_first_timeout and isinstance(context.sqlalchemy_exception, OperationalError):
+            release.set()
+
+    event.listen(engine, "handle_error", on_error)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        holding = pool.submit(hold)
+        assert taken.wait(timeout=30), "the audit head was never taken"
+        try:
+            yield
+        finally:
+            release.set()
+            event.remove(engine, "handle_error", on_error)
+            holding.result(timeout=30)
+
+
+def _sqlite_head_busy(
+    monkeypatch: pytest.MonkeyPatch, *, until_first_timeout: bool
+) -> Iterator[None]:
+    locked_head = audit._locked_head
+    waits = itertools.count()
+
+    def busy(session: Session) -> Any:
+        if next(waits) == 0 or not until_first_timeout:
+            raise OperationalError("SELECT audit_head", {}, Exception("database is locked"))
+        return locked_head(session)
+
+    monkeypatch.setattr(audit, "_locked_head", busy)
+    yield
+
+
+def renewed_entries(engine: Engine, channel_id: int) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "channel.credentials_renewed",
+                AuditEntry.target_id == str(channel_id),
+            )
+        )
+        return [entry.details for entry in entries]
+
+
+def test_new_tokens_are_kept_when_the_audit_entry_must_wait(
+    committing_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(committing_engine) as session:
+        channel_id = held_channel(session).id
+    calls: list[dict[str, Any]] = []
+    with (
+        audit_head_busy(committing_engine, monkeypatch, until_first_timeout=True),
+        Session(committing_engine) as caller,
+    ):
+        renewed = renew_credentials(
+            caller, channel_id, dict(HELD), refresher(calls, **ROTATED), settings=SETTINGS
+        )
+    assert calls == [HELD]
+    assert renewed == {**HELD, **ROTATED}
+    channel, credentials = stored(committing_engine, channel_id)
+    assert credentials == renewed
+    assert channel.status == ChannelStatus.ACTIVE
+    # Recorded once the head was free, and marked as written after the credentials.
+    assert renewed_entries(committing_engine, channel_id) == [
+        {"keys": ["access_token", "refresh_token"], "recorded_after_saving": True}
+    ]
+
+
+def test_new_tokens_are_kept_while_the_audit_head_stays_held(
+    committing_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reviewer's reproduction: the head held from before the renewal to after it.
+    with Session(committing_engine) as session:
+        channel_id = held_channel(session).id
+    calls: list[dict[str, Any]] = []
+    with (
+        audit_head_busy(committing_engine, monkeypatch, until_first_timeout=False),
+        Session(committing_engine) as caller,
+    ):
+        renewed = renew_credentials(
+            caller, channel_id, dict(HELD), refresher(calls, **ROTATED), settings=SETTINGS
+        )
+    assert len(calls) == 1
+    assert stored(committing_engine, channel_id)[1]["refresh_token"] == "r2"
+    assert renewed["refresh_token"] == "r2"
+    assert renewed_entries(committing_engine, channel_id) == []
+    assert f"channel {channel_id}: renewed credentials saved without an audit entry" in (
+        caplog.text
+    )
+
+
+def test_new_tokens_are_saved_again_when_the_renewals_commit_fails(
+    committing_engine: Engine,
+) -> None:
+    with Session(committing_engine) as session:
+        channel_id = held_channel(session).id
+    commits = itertools.count()
+
+    def first_commit_fails(_connection: Any) -> None:
+        if next(commits) == 0:
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    calls: list[dict[str, Any]] = []
+    event.listen(committing_engine, "commit", first_commit_fails)
+    try:
+        with Session(committing_engine) as caller:
+            renewed = renew_credentials(
+                caller, channel_id, dict(HELD), refresher(calls, **ROTATED), settings=SETTINGS
+            )
+            channel = caller.get(Channel, channel_id)
+            assert channel is not None
+            assert open_credentials(SETTINGS, channel) == renewed  # the caller sees them
+    finally:
+        event.remove(committing_engine, "commit", first_commit_fails)
+    assert calls == [HELD]
+    assert renewed == {**HELD, **ROTATED}
+    assert stored(committing_engine, channel_id)[1] == renewed
+    assert renewed_entries(committing_engine, channel_id) == [
+        {"keys": ["access_token", "refresh_token"]}
+    ]

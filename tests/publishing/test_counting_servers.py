@@ -8,20 +8,23 @@ default 500, and one channel connected before Sixfold kept its server's limits.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from sixfold.channels import manage
 from sixfold.channels import service as channels
 from sixfold.channels.models import Channel
 from sixfold.errors import ValidationFailed
-from sixfold.publishing import drafts, review
+from sixfold.publishing import drafts, review, schedule
 from sixfold.publishing.models import Post
 from tests import factories
 from tests.channels.mastodon_factory import running_fake
-from tests.publishing.conftest import Newsroom
+from tests.publishing.conftest import SETTINGS, Newsroom
 from tests.publishing.web_support import Site, make_site
 
 LONG_TEXT = "trail " * 199 + "guide!"  # 1,200 characters
@@ -121,3 +124,100 @@ def test_the_composer_page_shows_each_channels_own_limit(
     assert f'data-counter="{servers["long"].id}">1200 / 5000<' in page.text
     assert f'data-counter="{servers["default"].id}">1200 / 500<' in page.text
     assert 'data-limit="5000"' in page.text  # what composer.js counts against as you type
+
+
+# Images, against the server's own media limits -------------------------------------------------
+
+
+def image(kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "green").save(buffer, kind)
+    return buffer.getvalue()
+
+
+def with_images(db: Session, newsroom: Newsroom, channel: Channel) -> Post:
+    post = draft_to(db, newsroom, channel, "The trail, on a map and as a route.")
+    for filename, kind, alt in (
+        ("map.webp", "WEBP", "Map of the trail"),
+        ("route.png", "PNG", "The route from the harbour to the summit, with every stop"),
+    ):
+        media = drafts.attach_media(
+            db, post, newsroom.author, filename=filename, content=image(kind)
+        )
+        drafts.set_alt_text(db, post, media.id, alt)
+    return post
+
+
+def test_images_are_checked_against_their_channels_server(
+    db: Session, newsroom: Newsroom, servers: dict[str, Channel]
+) -> None:
+    settings = dict(servers["long"].settings)
+    own = {"description_limit": 40, "supported_mime_types": ["image/jpeg", "image/png"]}
+    settings["server_limits"] = {**settings["server_limits"], **own}
+    strict = channels.create_channel(
+        db,
+        newsroom.org,
+        kind="mastodon",
+        name="Mastodon strict",
+        actor=factories.ACTOR,
+        channel_settings=settings,
+    )
+    post = with_images(db, newsroom, strict)
+    problems = [
+        "Mastodon strict does not take image/webp (map.webp).",
+        "Mastodon strict: the alt text of route.png has 57 characters, the limit is 40.",
+    ]
+    assert drafts.limit_problems(db, post) == problems
+    with pytest.raises(ValidationFailed, match="does not take image/webp"):
+        review.submit(db, post, actor=factories.ACTOR, base_url="http://testserver")
+    # The same images suit a server that takes WebP and 1,500 characters of alt text.
+    assert drafts.limit_problems(db, with_images(db, newsroom, servers["long"])) == []
+
+
+# Verify, when the server lowers its limit ------------------------------------------------------
+
+
+def test_verify_names_the_scheduled_posts_a_lowered_limit_leaves_too_long(
+    db: Session, newsroom: Newsroom
+) -> None:
+    with running_fake() as fake:
+        fake.instances["v2"] = "instance_v2_5000.json"
+        connection = fake.connect()
+        channel = channels.create_channel(
+            db,
+            newsroom.org,
+            kind="mastodon",
+            name="Mastodon lowered",
+            actor=factories.ACTOR,
+            settings=SETTINGS,
+            channel_settings=connection.settings,
+            credentials=connection.credentials,
+        )
+        rows = [
+            schedule.schedule_post(
+                db, draft_to(db, newsroom, channel, text), actor=factories.ACTOR
+            )[0]
+            for text in (LONG_TEXT, LONG_TEXT, LONG_TEXT, "Short and sweet.")
+        ]
+        rows[1].state = "held"  # paused: it goes out when the pause ends
+        rows[2].state = "confirmed"  # out already
+        db.flush()
+
+        def verify(instance: str) -> str:
+            fake.instances["v2"] = instance
+            result = manage.verify_channel(db, channel, settings=SETTINGS, actor=factories.ACTOR)
+            assert result.ok, result.message
+            return result.message
+
+        assert verify("instance_v2.json").endswith(
+            "Posts take up to 500 characters. The limit went down from 5,000: 2 scheduled "
+            "posts are longer and would be refused when published: shorten them or publish "
+            "them elsewhere."
+        )
+        assert "went down" not in verify("instance_v2_5000.json")
+        rows[0].state = "cancelled"
+        db.flush()
+        assert verify("instance_v2.json").endswith(
+            "The limit went down from 5,000: 1 scheduled post is longer and would be refused "
+            "when published: shorten it or publish it elsewhere."
+        )

@@ -6,16 +6,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.channels import service
-from sixfold.channels.base import ConnectorError, CredentialsError, reported_settings
+from sixfold.channels.base import (
+    Connector,
+    ConnectorError,
+    CredentialsError,
+    reported_settings,
+)
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.config import Settings
 from sixfold.errors import Conflict, NotFound, ValidationFailed
+from sixfold.publishing.publisher import Publication
 
 FILE_CHANNELS_DIR = "channels"
+# Publications approved and not yet sent: a lowered limit fails them when they are sent.
+UNSENT_STATES = ("pending", "held")
 
 
 @dataclass(frozen=True)
@@ -105,11 +114,15 @@ def verify_channel(
     session: Session, channel: Channel, *, settings: Settings | None, actor: audit.Actor
 ) -> Verification:
     """Ask the network whether the credentials work; record what it said on the channel,
-    and what it says now about the account's server (its limits, where servers differ)."""
+    and what it says now about the account's server (its limits, where servers differ).
+
+    Only the credentials decide the answer. The server's limits are read after them, and
+    failing to read them (a 502 from its proxy, a 401 from a server that hides its
+    information) keeps the limits stored and says so: it says nothing about the sign-in.
+    """
     try:
         connector = service.connector_for(session, channel.id, settings=settings)
         handle = connector.verify()
-        reported = reported_settings(connector)
     except CredentialsError as error:
         service.mark_reconnect_needed(
             session,
@@ -120,25 +133,76 @@ def verify_channel(
         return Verification(False, f"The network refused the credentials: {error}")
     except (ConnectorError, NotFound) as error:
         return Verification(False, f"The check did not succeed: {error}")
+    before = service.limits_of(channel).max_chars
+    reported, unread = _server_report(connector)
     changed = service.keep_reported_settings(channel, reported)
-    if channel.status == ChannelStatus.RECONNECT_NEEDED or channel.handle != handle or changed:
-        before = {"status": channel.status, "handle": channel.handle}
-        if channel.status == ChannelStatus.RECONNECT_NEEDED:
-            channel.status, channel.status_message = ChannelStatus.ACTIVE, ""
-        channel.handle = handle[:300]
-        audit.record(
-            session,
-            actor,
-            "channel.updated",
-            target_type="channel",
-            target_id=channel.id,
-            target=channel.name,
-            details={
-                "verified": True,
-                "before": before,
-                "handle": channel.handle,
-                **({"settings": changed} if changed else {}),
-            },
-        )
+    _record_verified(session, channel, handle, changed, actor=actor)
     most = service.limits_of(channel).max_chars
-    return Verification(True, f"Connected as {handle}. Posts take up to {most:,} characters.")
+    if unread is not None:
+        message = (
+            f"Connected as {handle}, but could not read the server's limits ({unread}); "
+            f"kept the stored ones: posts take up to {most:,} characters."
+        )
+    else:
+        message = f"Connected as {handle}. Posts take up to {most:,} characters."
+    if most < before:
+        message += " " + _lowered_limit(session, channel, before)
+    return Verification(True, message)
+
+
+def _server_report(connector: Connector) -> tuple[dict[str, Any], str | None]:
+    """What the network reports about the account's server, or why it could not be read."""
+    try:
+        return reported_settings(connector), None
+    except ConnectorError as error:
+        return {}, str(error) or type(error).__name__
+
+
+def _record_verified(
+    session: Session,
+    channel: Channel,
+    handle: str,
+    changed: dict[str, Any],
+    *,
+    actor: audit.Actor,
+) -> None:
+    unchanged = channel.status != ChannelStatus.RECONNECT_NEEDED and channel.handle == handle
+    if unchanged and not changed:
+        return
+    before = {"status": channel.status, "handle": channel.handle}
+    if channel.status == ChannelStatus.RECONNECT_NEEDED:
+        channel.status, channel.status_message = ChannelStatus.ACTIVE, ""
+    channel.handle = handle[:300]
+    audit.record(
+        session,
+        actor,
+        "channel.updated",
+        target_type="channel",
+        target_id=channel.id,
+        target=channel.name,
+        details={
+            "verified": True,
+            "before": before,
+            "handle": channel.handle,
+            **({"settings": changed} if changed else {}),
+        },
+    )
+
+
+def _lowered_limit(session: Session, channel: Channel, before: int) -> str:
+    """What a lowered limit means for the posts already approved for this channel: the
+    server refuses each one longer than its limit (422) when it is published."""
+    most = service.limits_of(channel).max_chars
+    texts = session.scalars(
+        select(Publication.text).where(
+            Publication.channel_id == channel.id, Publication.state.in_(UNSENT_STATES)
+        )
+    )
+    over = sum(1 for text in texts if service.count_characters(channel, text) > most)
+    if not over:
+        return f"The limit went down from {before:,}; no scheduled post is longer."
+    posts, them = ("post is", "it") if over == 1 else ("posts are", "them")
+    return (
+        f"The limit went down from {before:,}: {over} scheduled {posts} longer and would "
+        f"be refused when published: shorten {them} or publish {them} elsewhere."
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.channels import service as channels
+from sixfold.channels.base import ChannelLimits
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.channels.registry import connector_types
 from sixfold.db import utcnow
@@ -40,6 +41,8 @@ TEXT_MAX_CHARS = 20_000
 MEDIA_MAX_BYTES = 8 * 2**20
 MEDIA_MAX_PIXELS = 40_000_000
 MEDIA_PER_POST = 10
+# What an image's alt text may hold at all; each channel's own limit, which may be lower (X:
+# 1,000, a Mastodon server's `description_limit`), is checked before review (limit_problems).
 ALT_TEXT_MAX_CHARS = 1500
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # Autosaves closer together than this, by the same person, update one version.
@@ -378,8 +381,9 @@ def missing_alt_text(post: Post) -> list[Media]:
 
 
 def limit_problems(session: Session, post: Post) -> list[str]:
-    """Texts too long for their channel, counted as its network counts them, in words for
-    the author."""
+    """Texts too long for their channel, counted as its network counts them, and images it
+    does not take, in words for the author. Each channel's own limits count: a Mastodon
+    server sets its own, for alt text and media types as for the text."""
     problems = []
     for target in post.targets:
         channel = session.get(Channel, target.channel_id)
@@ -389,8 +393,22 @@ def limit_problems(session: Session, post: Post) -> list[str]:
         count = channels.count_characters(channel, target.text or post.text)
         if count > limits.max_chars:
             problems.append(f"{channel.name}: {count} characters, the limit is {limits.max_chars}.")
-        if len(post.media) > limits.max_media:
-            problems.append(f"{channel.name} takes at most {limits.max_media} images.")
+        problems += _media_problems(channel.name, limits, post.media)
+    return problems
+
+
+def _media_problems(name: str, limits: ChannelLimits, media: list[Media]) -> list[str]:
+    problems = []
+    if len(media) > limits.max_media:
+        problems.append(f"{name} takes at most {limits.max_media} images.")
+    for item in media:
+        if item.content_type not in limits.media_types:
+            problems.append(f"{name} does not take {item.content_type} ({item.filename}).")
+        if len(item.alt_text) > limits.alt_text_max_chars:
+            problems.append(
+                f"{name}: the alt text of {item.filename} has {len(item.alt_text)} "
+                f"characters, the limit is {limits.alt_text_max_chars}."
+            )
     return problems
 
 

@@ -183,7 +183,8 @@ class MastodonConnector:
         return f"@{account['username']}@{self._domain()}"
 
     def reported_settings(self) -> dict[str, Any]:
-        return instance_info.reported_limits(self._call(instance_info.read_instance))
+        instance = self._call(instance_info.read_instance)
+        return instance_info.reported_limits(instance, stored=self.settings)
 
     def publish(self, post: OutgoingPost, idempotency_key: str) -> RemotePost:
         most = self.limits_for(self.settings).max_media
