@@ -91,9 +91,11 @@ def serve(
 def _start_embedded_worker(
     factory: sessionmaker[Session], stop: threading.Event, settings: Settings
 ) -> threading.Thread:
+    from sixfold.channels.registry import connector_types
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
+    connector_types()  # loaded before serving, as for `sixfold worker`
     runner = Runner(factory, models=state_machines(), services={"settings": settings})
     thread = threading.Thread(
         target=runner.run_forever, args=(stop,), daemon=True, name="sixfold-worker"
@@ -119,11 +121,16 @@ def worker(
     import signal
     import socket
 
+    from sixfold.channels.registry import connector_types
     from sixfold.jobs import Runner
     from sixfold.workers import state_machines
 
     settings = _settings()
     with _database(settings) as factory:
+        # Every network's client library is loaded now (0.6 s, most of it atproto) rather
+        # than on the first due post: a worker that says "started", or restarts after a
+        # crash, is ready to publish on time.
+        connector_types()
         name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

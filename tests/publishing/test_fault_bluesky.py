@@ -141,6 +141,8 @@ def test_killed_workers_post_every_post_to_bluesky_exactly_once(
 
     assert counts == Counter({"confirmed": POSTS}), workers.problems()[-5000:]
     assert workers.kills >= MIN_KILLS, f"only {workers.kills} kills before the work was done"
+    # The case the test exists for: a kill after the record was sent, before it was confirmed.
+    assert workers.orphans_sent >= 1, "no kill landed between the send and its confirmation"
     check_posted_once(factory, slow_pds, account)
     assert workers.problems() == ""
 
