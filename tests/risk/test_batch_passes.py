@@ -118,3 +118,11 @@ def test_leetspeak_is_read_but_a_closing_exclamation_mark_is_punctuation() -> No
     assert deleet_text("sh1t!") == "shit!"
     assert deleet_text("thanks, priya! see you at 10am") == "thanks, priya! see you at 10am"
     assert deleet_text("@ss and a|b") == "@ss and alb"
+
+
+def test_a_batch_holding_the_private_use_area_and_several_letter_folds_is_folded() -> None:
+    crowded = "".join(map(chr, range(0x100000, 0x100000 + 3000)))
+    batch = [crowded + " Straße", "한국어 ﬁne", "plain"]
+    folded, even = fold_texts(batch, SEPARATOR)
+    assert folded == [fold_text(t) for t in batch]
+    assert even == [False, False, True]

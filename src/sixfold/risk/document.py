@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from sixfold.risk.confusables import CONFUSABLES
 
@@ -57,6 +58,7 @@ _LEET_PAIR = re.compile(
 )
 _TOKEN_REST = re.compile(r"[a-z0-9@$!|]*")
 _TOKEN_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|")
+_CACHED_TOKEN = 64
 # Number-like parts of a token (the "55" of "Galaxy A55", the "10" of "10am") are not leetspeak.
 _NUMBER_EDGE = re.compile(r"^[0-9]{2,}|[0-9]{2,}$")
 # Three or more single characters separated by one or two separator characters: "f.u.c.k",
@@ -133,9 +135,6 @@ def fold_texts(texts: Sequence[str], separator: str) -> tuple[list[str], list[bo
     return folded, even
 
 
-# A character that folds to several (the "ss" of "ß") is first written as one code point of
-# the supplementary private use area B that the batch does not hold, then replaced.
-_PLACEHOLDERS = range(0x100000, 0x10FFFE)
 _DELETED = 0xFFFFFFFF
 _LOWER_ASCII = np.array([ord(chr(c).lower()) for c in range(128)], dtype=np.uint32)
 
@@ -143,37 +142,33 @@ _LOWER_ASCII = np.array([ord(chr(c).lower()) for c in range(128)], dtype=np.uint
 def _fold_joined(text: str, separator: str) -> tuple[str, list[int]]:
     """``fold_text`` of texts joined by ``separator``, as array operations on the code points
     (``str.translate`` looks every character up in a dictionary, about four times slower on
-    a batch), and the indexes of the texts in which a character did not fold to exactly one."""
+    a batch), and the indexes of the texts in which a character did not fold to exactly one.
+    A batch with characters that fold to several ("ß" to "ss", a Hangul syllable to its
+    letters) is translated instead: one code point cannot stand for several."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     high = np.unique(codes[codes >= 128]).tolist()
     table = np.arange(max(high, default=127) + 1, dtype=np.uint32)
     table[:128] = _LOWER_ASCII
-    free = (p for p in _PLACEHOLDERS if p not in set(high))
-    longer: dict[str, str] = {}
-    uneven = []
-    for code in high:
-        folded = _FOLD_TABLE[code]
-        if len(folded) == 1:
-            table[code] = ord(folded)
-            continue
-        uneven.append(code)
-        if not folded:
-            table[code] = _DELETED
-        else:
-            spare = next(free)
-            table[code] = spare
-            longer[chr(spare)] = folded
-    mapped = table[codes]
-    if _DELETED in table:
-        mapped = mapped[mapped != _DELETED]
-    result = mapped.tobytes().decode("utf-32-le", "surrogatepass")
-    for stand_in, several in longer.items():
-        result = result.replace(stand_in, several)
+    uneven = [code for code in high if len(_FOLD_TABLE[code]) != 1]
+    if any(_FOLD_TABLE[code] for code in uneven):
+        result = text.translate(_FOLD_TABLE)
+    else:
+        for code in high:
+            folded = _FOLD_TABLE[code]
+            table[code] = ord(folded) if folded else _DELETED
+        result = _mapped(codes, table)
     if not uneven:
         return result, []
     ends = np.flatnonzero(codes == ord(separator))
     at = np.flatnonzero(np.isin(codes, uneven))
     return result, np.unique(np.searchsorted(ends, at)).tolist()
+
+
+def _mapped(codes: npt.NDArray[np.uint32], table: npt.NDArray[np.uint32]) -> str:
+    mapped = table[codes]
+    if _DELETED in table:
+        mapped = mapped[mapped != _DELETED]
+    return mapped.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def deleet_text(folded: str) -> str:
@@ -192,7 +187,9 @@ def deleet_text(folded: str) -> str:
         match = _TOKEN_REST.match(folded, pair.end())
         done = match.end() if match else pair.end()
         token = folded[start:done]
-        read = _deleet(token)
+        # Long tokens (a pasted key, a hostile run) are read without the cache, which would
+        # keep each one alive.
+        read = _deleet(token) if len(token) <= _CACHED_TOKEN else _deleet.__wrapped__(token)
         if read != token:
             pieces += [folded[cursor:start], read]
             cursor = done

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import gc
 import itertools
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,9 @@ from sixfold.risk.registry import build_scanners, load_registry
 
 # A post of a batch as the engine keys it: its text alone when it has no images and no date of
 # its own (most posts; a string hashes faster than a tuple), else (text, descriptions, date).
-_Key = str | tuple[str, tuple[str, ...], dt.date | dt.datetime | None]
+# The last part is the posting time's offset from UTC: two aware times of the same instant in
+# different zones compare equal, yet may fall on different posting days.
+_Key = str | tuple[str, tuple[str, ...], dt.date | dt.datetime | None, dt.timedelta | None]
 
 # What a post with no findings gets; verdicts are immutable, so one object serves them all.
 CLEAN = Verdict(verdict=VerdictLevel.OK, score=0.0, findings=())
@@ -103,30 +106,50 @@ class Engine:
     def _verdict(
         self, post: _Key, selected: Sequence[Scanner], built: Document | None, context: Context
     ) -> Verdict:
-        text, alts, when = (post, (), None) if isinstance(post, str) else post
+        text, alts, when = (post, (), None) if isinstance(post, str) else post[:3]
         local = context if when is None else context.on(when)
         document = built if built is not None and not alts else Document(text, alts)
         return local.policy.decide(self.findings(document, local, selected))
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+class _CollectorPause:
     """A batch makes and drops hundreds of thousands of small objects, none in a cycle;
     Python's cycle collector would walk them every few hundred allocations (a tenth of the
-    batch's time). Reference counting still frees them; cycles wait until the batch ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    batch's time). Reference counting still frees them; cycles wait until the batch ends.
+
+    The collector's switch is one for the whole process, so batches running in several
+    threads share one pause: the first to start turns the collector off, the last to end
+    turns it back on if it was on before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._batches == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._batches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batches -= 1
+                if self._batches == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
 
 
 def _key(item: BatchItem) -> _Key:
     if not item.alt_texts and item.when is None:
         return item.text
-    return (item.text, item.alt_texts, item.when)
+    offset = item.when.utcoffset() if isinstance(item.when, dt.datetime) else None
+    return (item.text, item.alt_texts, item.when, offset)
 
 
 def _day(when: dt.date | dt.datetime) -> dt.date:

@@ -34,7 +34,10 @@ _PHISHY_WORD = re.compile(
     r"(?:^|[.-])(?:secure|security|login|log-in|signin|sign-in|verify|verification|account|"
     r"accounts|update|support|billing|wallet|auth|password|unlock|recover)(?:[.-]|$)"
 )
-_DIGIT_FOR_LETTER = re.compile(r"[a-z][015][a-z]|[a-z]{3,}[01]\b|\b[01][a-z]{3,}")
+# "(?<![a-z])": a run of letters is tried from its start only (from every letter of it, a long
+# host name took time growing with the square of its length).
+_DIGIT_FOR_LETTER = re.compile(r"[a-z][015][a-z]|(?<![a-z])[a-z]{3,}[01]\b|\b[01][a-z]{3,}")
+_CACHED_TOKEN = 256
 _LOOKS_LIKE_DOMAIN = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
 _SHOUTING_MIN_LETTERS = 20
 _SHOUTING_RATIO = 0.8
@@ -143,7 +146,9 @@ def _judged_links(
         # occurrence after the previous such token is this one.
         start = text.find(token, cursor)
         cursor = start + len(token)
-        judged = _judged_token(token, allowed)
+        # The cache keeps what it is given: a long token (a pasted blob) is judged without it.
+        judge = _judged_token if len(token) <= _CACHED_TOKEN else _judged_token.__wrapped__
+        judged = judge(token, allowed)
         if judged is not None:
             for found, links in zip(judged, (schemed, bare), strict=True):
                 links.extend(((start + s, start + e), verdict) for s, e, verdict in found)
