@@ -29,7 +29,7 @@ from sixfold.channels.base import (
 from sixfold.channels.models import Channel
 from sixfold.errors import ValidationFailed
 from sixfold.org.models import Organisation
-from sixfold.publishing import drafts, review
+from sixfold.publishing import drafts, limits, review
 from sixfold.publishing.models import Post
 from tests import factories
 from tests.publishing.conftest import Newsroom
@@ -134,7 +134,7 @@ def draft_to(db: Session, newsroom: Newsroom, channel: Channel, text: str) -> Po
 def counts_of(
     db: Session, org: Organisation, text: str, targets: dict[str, Channel]
 ) -> dict[str, int]:
-    found = drafts.character_counts(db, org, {c.id: text for c in targets.values()})
+    found = limits.character_counts(db, org, {c.id: text for c in targets.values()})
     names = {c.id: name for name, c in targets.items()}
     return {names[c.channel_id]: c.count for c in found}
 
@@ -173,10 +173,10 @@ def test_a_long_link_is_within_the_limit_where_the_network_shortens_it(
 ) -> None:
     text = f"Our trail guide is out: {LONG_LINK}"  # 284 code points, 47 on X and Mastodon
     for name in ("x", "mastodon"):
-        assert drafts.limit_problems(db, draft_to(db, newsroom, counted[name], text)) == []
+        assert limits.limit_problems(db, draft_to(db, newsroom, counted[name], text)) == []
     twice = f"{text} {LONG_LINK}"
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["x"], twice)) == []
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], twice)) == [
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["x"], twice)) == []
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], twice)) == [
         "Counts like Bluesky: 545 characters, the limit is 300."
     ]
 
@@ -185,19 +185,19 @@ def test_cjk_text_is_too_long_only_where_the_network_counts_it_double(
     db: Session, newsroom: Newsroom, counted: dict[str, Channel]
 ) -> None:
     text = "山" * 150
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["x"], text)) == [
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["x"], text)) == [
         "Counts like X: 300 characters, the limit is 280."
     ]
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], text)) == []
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], text)) == []
 
 
 def test_graphemes_are_counted_where_the_network_counts_graphemes(
     db: Session, newsroom: Newsroom, counted: dict[str, Channel]
 ) -> None:
     text = "👍🏽" * 200  # 200 graphemes, 400 code points
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], text)) == []
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["mastodon"], text)) == []
-    assert drafts.limit_problems(db, draft_to(db, newsroom, counted["x"], text)) == [
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["bluesky"], text)) == []
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["mastodon"], text)) == []
+    assert limits.limit_problems(db, draft_to(db, newsroom, counted["x"], text)) == [
         "Counts like X: 400 characters, the limit is 280."
     ]
 

@@ -20,7 +20,7 @@ from sixfold.channels import manage
 from sixfold.channels import service as channels
 from sixfold.channels.models import Channel
 from sixfold.errors import ValidationFailed
-from sixfold.publishing import drafts, review, schedule
+from sixfold.publishing import drafts, limits, review, schedule
 from sixfold.publishing.models import Post
 from tests import factories
 from tests.channels.mastodon_factory import running_fake
@@ -64,11 +64,11 @@ def draft_to(db: Session, newsroom: Newsroom, channel: Channel, text: str = LONG
 def test_drafts_are_checked_against_their_channels_server(
     db: Session, newsroom: Newsroom, servers: dict[str, Channel]
 ) -> None:
-    assert drafts.limit_problems(db, draft_to(db, newsroom, servers["long"])) == []
-    assert drafts.limit_problems(db, draft_to(db, newsroom, servers["default"])) == [
+    assert limits.limit_problems(db, draft_to(db, newsroom, servers["long"])) == []
+    assert limits.limit_problems(db, draft_to(db, newsroom, servers["default"])) == [
         "Mastodon default: 1200 characters, the limit is 500."
     ]
-    assert drafts.limit_problems(db, draft_to(db, newsroom, servers["before"])) == [
+    assert limits.limit_problems(db, draft_to(db, newsroom, servers["before"])) == [
         "Mastodon before: 1200 characters, the limit is 500."
     ]
 
@@ -167,11 +167,11 @@ def test_images_are_checked_against_their_channels_server(
         "Mastodon strict does not take image/webp (map.webp).",
         "Mastodon strict: the alt text of route.png has 57 characters, the limit is 40.",
     ]
-    assert drafts.limit_problems(db, post) == problems
+    assert limits.limit_problems(db, post) == problems
     with pytest.raises(ValidationFailed, match="does not take image/webp"):
         review.submit(db, post, actor=factories.ACTOR, base_url="http://testserver")
     # The same images suit a server that takes WebP and 1,500 characters of alt text.
-    assert drafts.limit_problems(db, with_images(db, newsroom, servers["long"])) == []
+    assert limits.limit_problems(db, with_images(db, newsroom, servers["long"])) == []
 
 
 # Verify, when the server lowers its limit ------------------------------------------------------

@@ -17,7 +17,7 @@ from sixfold.channels import service as channels
 from sixfold.channels.models import ChannelStatus
 from sixfold.errors import Conflict, ValidationFailed
 from sixfold.org.models import Organisation
-from sixfold.publishing import drafts, review
+from sixfold.publishing import drafts, limits, review
 from sixfold.publishing.models import PostStatus, PostVersion
 from tests import factories
 from tests.publishing.conftest import Newsroom
@@ -168,7 +168,7 @@ def test_the_verdict_is_the_strongest_over_every_channel_text(
 
 def test_texts_too_long_for_a_channel_are_named(db: Session, newsroom: Newsroom) -> None:
     post = newsroom.draft(db, "x" * 10_001)
-    assert drafts.limit_problems(db, post) == [
+    assert limits.limit_problems(db, post) == [
         "Internal stream: 10001 characters, the limit is 10000."
     ]
 

@@ -20,7 +20,7 @@ from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
 from sixfold.errors import NotFound
 from sixfold.guardrails import service as guardrails
-from sixfold.publishing import access, drafts, editing, link_preview
+from sixfold.publishing import access, drafts, editing, limits, link_preview
 from sixfold.publishing.api_models import FindingOut, MediaOut, PostOut, RiskOut, post_out
 from sixfold.publishing.models import Media, Post, PublishMode
 from sixfold.web.access import DbSession, Require, SignedIn, client_ip, settings_of
@@ -194,7 +194,7 @@ def character_counts(body: CountIn, principal: CanDraft, db: DbSession) -> Count
                 max_chars=c.max_chars,
                 over=c.count > c.max_chars,
             )
-            for c in drafts.character_counts(db, organisation, texts)
+            for c in limits.character_counts(db, organisation, texts)
         ]
     )
 

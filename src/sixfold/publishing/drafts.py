@@ -18,10 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sixfold import audit
-from sixfold.channels import service as channels
-from sixfold.channels.base import ChannelLimits
 from sixfold.channels.models import Channel, ChannelStatus
-from sixfold.channels.registry import connector_types
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
@@ -42,7 +39,7 @@ MEDIA_MAX_BYTES = 8 * 2**20
 MEDIA_MAX_PIXELS = 40_000_000
 MEDIA_PER_POST = 10
 # What an image's alt text may hold at all; each channel's own limit, which may be lower (X:
-# 1,000, a Mastodon server's `description_limit`), is checked before review (limit_problems).
+# 1,000, a Mastodon server's `description_limit`), is checked before review (limits.limit_problems).
 ALT_TEXT_MAX_CHARS = 1500
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # Autosaves closer together than this, by the same person, update one version.
@@ -378,68 +375,3 @@ def _media_of(post: Post, media_id: int) -> Media:
 
 def missing_alt_text(post: Post) -> list[Media]:
     return [m for m in post.media if not m.alt_text.strip()]
-
-
-def limit_problems(session: Session, post: Post) -> list[str]:
-    """Texts too long for their channel, counted as its network counts them, and images it
-    does not take, in words for the author. Each channel's own limits count: a Mastodon
-    server sets its own, for alt text and media types as for the text."""
-    problems = []
-    for target in post.targets:
-        channel = session.get(Channel, target.channel_id)
-        if channel is None:
-            continue
-        limits = channels.limits_of(channel)
-        count = channels.count_characters(channel, target.text or post.text)
-        if count > limits.max_chars:
-            problems.append(f"{channel.name}: {count} characters, the limit is {limits.max_chars}.")
-        problems += _media_problems(channel.name, limits, post.media)
-    return problems
-
-
-def _media_problems(name: str, limits: ChannelLimits, media: list[Media]) -> list[str]:
-    problems = []
-    if len(media) > limits.max_media:
-        problems.append(f"{name} takes at most {limits.max_media} images.")
-    for item in media:
-        if item.content_type not in limits.media_types:
-            problems.append(f"{name} does not take {item.content_type} ({item.filename}).")
-        if len(item.alt_text) > limits.alt_text_max_chars:
-            problems.append(
-                f"{name}: the alt text of {item.filename} has {len(item.alt_text)} "
-                f"characters, the limit is {limits.alt_text_max_chars}."
-            )
-    return problems
-
-
-@dataclass(frozen=True)
-class CharacterCount:
-    """A text's length as a channel's network counts it (X counts a link as 23, Bluesky
-    counts graphemes), and that channel's limit (its server's, where servers differ)."""
-
-    channel_id: int
-    count: int
-    max_chars: int
-
-
-def character_count(channel: Channel, text: str) -> CharacterCount | None:
-    """None when the channel's connector is not installed: no one knows its rule."""
-    if channel.kind not in connector_types():
-        return None
-    return CharacterCount(
-        channel.id,
-        channels.count_characters(channel, text),
-        channels.limits_of(channel).max_chars,
-    )
-
-
-def character_counts(
-    session: Session, organisation: Organisation, texts: dict[int, str]
-) -> list[CharacterCount]:
-    """Each channel's text (`texts` by channel id) counted as its network counts it."""
-    counts = []
-    for channel_id, text in texts.items():
-        channel = channels.get_channel(session, organisation, channel_id)
-        if (count := character_count(channel, text)) is not None:
-            counts.append(count)
-    return counts

@@ -26,6 +26,7 @@ from sixfold.guardrails import service as guardrails
 from sixfold.org.models import Organisation
 from sixfold.publishing import access, drafts, review
 from sixfold.publishing.access import EditMode
+from sixfold.publishing.limits import limit_problems
 from sixfold.publishing.models import Post
 from sixfold.risk import Verdict
 
@@ -140,7 +141,7 @@ def media_editable(session: Session, principal: Principal, post: Post) -> None:
 
 def problems(session: Session, post: Post) -> list[str]:
     """What stops the post being submitted, before anyone presses the button."""
-    found = drafts.limit_problems(session, post)
+    found = limit_problems(session, post)
     if review.settings_of(session, post.organisation_id).alt_text_required:
         found += [f"{m.filename} needs alt text." for m in drafts.missing_alt_text(post)]
     return found

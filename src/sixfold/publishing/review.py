@@ -24,7 +24,7 @@ from sixfold.db import utcnow
 from sixfold.errors import Conflict, Forbidden, ValidationFailed
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation, Person
-from sixfold.publishing import drafts, notify, post_audit
+from sixfold.publishing import drafts, limits, notify, post_audit
 from sixfold.publishing.models import (
     Post,
     PostStatus,
@@ -223,7 +223,7 @@ def _readiness_problems(session: Session, post: Post) -> list[str]:
         problems.append("The post has no text.")
     if not post.targets:
         problems.append("Choose at least one channel.")
-    problems += drafts.limit_problems(session, post)
+    problems += limits.limit_problems(session, post)
     if settings_of(session, post.organisation_id).alt_text_required:
         missing = drafts.missing_alt_text(post)
         if missing:

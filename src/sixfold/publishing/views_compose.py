@@ -22,7 +22,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.guardrails import service as guardrails
-from sixfold.publishing import access, drafts, editing, highlight, review
+from sixfold.publishing import access, drafts, editing, highlight, limits, review
 from sixfold.publishing.access import EditMode
 from sixfold.publishing.models import Post, PostStatus, PublishMode
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -140,7 +140,7 @@ def render_composer(
 
 def _counts(choices: list[editing.ChannelChoice], state: ComposerState) -> dict[int, int]:
     """Each channel's text counted as its network counts it (composer.js keeps them current)."""
-    counts = (drafts.character_count(c.channel, c.custom_text or state.text) for c in choices)
+    counts = (limits.character_count(c.channel, c.custom_text or state.text) for c in choices)
     return {c.channel_id: c.count for c in counts if c is not None}
 
 
