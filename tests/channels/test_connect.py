@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from sixfold.auth.permissions import Role
@@ -38,29 +36,12 @@ from tests.channels.connect_helpers import (
     sealed_column,
     start_oauth,
 )
-from tests.publishing.pages import Pages, open_pages
-
-
-@pytest.fixture
-def pages(db: Session, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Pages]:
-    yield from open_pages(db, session_factory, tmp_path)
+from tests.publishing.pages import Pages
 
 
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     install_fakes(monkeypatch)
-
-
-@pytest.fixture
-def org(db: Session) -> Organisation:
-    return factories.organisation(db)
-
-
-@pytest.fixture
-def admin(db: Session, org: Organisation) -> Person:
-    person = factories.person(db, org, roles=(Role.ADMINISTRATOR,), password=None)
-    db.commit()
-    return person
 
 
 # Choosing a network ------------------------------------------------------------------------

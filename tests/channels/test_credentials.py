@@ -39,11 +39,6 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     install_fakes(monkeypatch)
 
 
-@pytest.fixture
-def org(db: Session) -> Organisation:
-    return factories.organisation(db)
-
-
 def fake_channel(db: Session, org: Organisation, **settings: object) -> Channel:
     channel = service.create_channel(
         db,

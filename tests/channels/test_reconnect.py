@@ -5,11 +5,8 @@ The networks are the test-only connectors of connect_fakes.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sixfold.auth.permissions import Role
 from sixfold.channels import service
@@ -30,29 +27,12 @@ from tests.channels.connect_helpers import (
     start_oauth,
     state_of,
 )
-from tests.publishing.pages import Pages, open_pages
-
-
-@pytest.fixture
-def pages(db: Session, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Pages]:
-    yield from open_pages(db, session_factory, tmp_path)
+from tests.publishing.pages import Pages
 
 
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     install_fakes(monkeypatch)
-
-
-@pytest.fixture
-def org(db: Session) -> Organisation:
-    return factories.organisation(db)
-
-
-@pytest.fixture
-def admin(db: Session, org: Organisation) -> Person:
-    person = factories.person(db, org, roles=(Role.ADMINISTRATOR,), password=None)
-    db.commit()
-    return person
 
 
 # Reconnecting ------------------------------------------------------------------------------

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sixfold.audit import AuditEntry
 from sixfold.auth.permissions import Role
@@ -29,24 +26,7 @@ from sixfold.publishing import drafts, schedule
 from sixfold.publishing.publisher import Publication
 from tests import factories
 from tests.channels.connect_fakes import FakeNetwork, install_fakes
-from tests.publishing.pages import Pages, open_pages
-
-
-@pytest.fixture
-def pages(db: Session, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Pages]:
-    yield from open_pages(db, session_factory, tmp_path)
-
-
-@pytest.fixture
-def org(db: Session) -> Organisation:
-    return factories.organisation(db)
-
-
-@pytest.fixture
-def admin(db: Session, org: Organisation) -> Person:
-    person = factories.person(db, org, roles=(Role.ADMINISTRATOR,), password=None)
-    db.commit()
-    return person
+from tests.publishing.pages import Pages
 
 
 @pytest.fixture
