@@ -303,14 +303,14 @@ class _Pass:
         # Counts in the folded view are read from the original text's code points (each
         # character folds on its own), so only that text is turned into code points.
         codes: dict[str, Codes] = {}
+        begins = {name: np.array(starts, dtype=np.int64) for name, (_, starts) in views.items()}
         for bit, gate in self.planner._bits():
             for kind, checks in (("count", gate.counts), ("run", gate.runs)):
                 for view, pattern, minimum in checks:
                     source = "original" if kind == "count" else view
-                    text, starts = views[source]
                     if source not in codes:
-                        codes[source] = Codes(text)
-                    begin = np.array(starts, dtype=np.int64)
+                        codes[source] = Codes(views[source][0])
+                    begin = begins[source]
                     if kind == "run":
                         flags = codes[source].flags(pattern, self.planner._tables)
                         posts = posts_with_run(flags, begin, minimum)

@@ -147,12 +147,12 @@ def _fold_joined(text: str, separator: str) -> tuple[str, list[int]]:
     letters) is translated instead: one code point cannot stand for several."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     high = np.unique(codes[codes >= 128]).tolist()
-    table = np.arange(max(high, default=127) + 1, dtype=np.uint32)
-    table[:128] = _LOWER_ASCII
     uneven = [code for code in high if len(_FOLD_TABLE[code]) != 1]
     if any(_FOLD_TABLE[code] for code in uneven):
         result = text.translate(_FOLD_TABLE)
     else:
+        table = np.arange(max(high, default=127) + 1, dtype=np.uint32)
+        table[:128] = _LOWER_ASCII
         for code in high:
             folded = _FOLD_TABLE[code]
             table[code] = ord(folded) if folded else _DELETED
