@@ -17,10 +17,10 @@ So the batch is also timed on the same posts made distinct, where it cannot.
 The templates use only a few hundred distinct words. So a third batch gives the posts a real
 vocabulary: a third of their words are replaced by words drawn with their real frequencies (the
 document frequencies alt-profanity-check's vectoriser learnt from its training comments, about
-15,000 words, capitalised and punctuated at random), and one word in ten by a word never seen
-before (a made-up name, handle, hashtag or typo, or a small number). Every timed run of that
-batch is a fresh draw, so nothing the engine remembers from one run helps the next more than in
-real use.
+13,000 words without the offensive ones, capitalised and punctuated at random), and one word
+in ten by a word never seen before (a made-up name, handle, hashtag or typo, or a small
+number). Every timed run of that batch is a fresh draw, so nothing the engine remembers from
+one run helps the next more than in real use.
 
 Run: .venv/bin/python bench/risk_speed.py [--posts N] [--runs N] [--skip-latency]
 """
@@ -42,6 +42,7 @@ from profanity_check import predict_prob
 from sixfold.risk import Context, check_batch, check_text
 
 SEED = 20261121
+OFFENSIVE = 0.5  # a vocabulary word's mean coefficient above which it counts as offensive
 PRODUCTS = [
     "trail runner",
     "rain shell",
@@ -164,13 +165,21 @@ def distinct(posts: Sequence[str]) -> list[str]:
 
 def vocabulary() -> tuple[list[str], list[float]]:
     """alt-profanity-check's vocabulary and each word's relative document frequency, from its
-    inverse document frequency (idf = ln((1 + n) / (1 + df)) + 1)."""
+    inverse document frequency (idf = ln((1 + n) / (1 + df)) + 1). Its training texts are
+    abusive comments as much as ordinary ones, so words the classifier leans on as offensive
+    (mean coefficient over its folds above 0.5; 9.5% of draws) are left out: brand posts do not
+    use them at that rate, and the templates already make one post in ten risky."""
     from profanity_check import profanity_check as packaged
 
-    vectorizer = packaged.vectorizer
-    idf = vectorizer.idf_
-    words = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    return words, [math.exp(1.0 - value) for value in idf]
+    vectorizer, model = packaged.vectorizer, packaged.model
+    folds = [clf.estimator.coef_.ravel() for clf in model.calibrated_classifiers_]
+    columns = sorted(vectorizer.vocabulary_.items(), key=lambda item: item[1])
+    kept = [
+        (word, math.exp(1.0 - vectorizer.idf_[column]))
+        for word, column in columns
+        if statistics.fmean(fold[column] for fold in folds) <= OFFENSIVE
+    ]
+    return [word for word, _ in kept], [weight for _, weight in kept]
 
 
 def unseen_word(rng: random.Random) -> str:
