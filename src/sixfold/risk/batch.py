@@ -80,6 +80,10 @@ class Gate:
     confidential_terms: bool = False  # a term of the policy's confidential list
     model_threshold: float | None = None  # the profanity model's score at least this
     model_skips: tuple[str, ...] = ()  # lexicons whose words the model does not read
+    # Where a pattern of this gate may match across whitespace: (view, what ends one word,
+    # what starts the next), as pattern sources. Every other pattern must match inside a word
+    # (a run without whitespace), which lets the planner read each distinct word once.
+    across: tuple[tuple[str, str, str], ...] = ()
 
 
 class BatchPlanner:
@@ -113,6 +117,9 @@ class BatchPlanner:
         names = {*self._by_lexicon, *self._by_pair, *self._model_skips}
         self._automaton = index.automaton(names) if index is not None and names else None
         self._selections: dict[int, tuple[Scanner, ...]] = {0: ()}
+        from sixfold.risk.wordplan import WordPlanner
+
+        self._words = WordPlanner(self, index)
 
     def _bits(self) -> list[tuple[int, Gate]]:
         return [(1 << i, gate) for i, gate in enumerate(self.gates) if gate is not None]
@@ -128,9 +135,16 @@ class BatchPlanner:
         masks = [self.ungated] * len(texts)
         documents: dict[int, Document] = {}
         if self.ungated != self.everything and texts:
-            planning = _Pass(self, texts, days, context, masks)
-            planning.run()
-            documents = planning.documents
+            whole = self._words.plan(texts, days, context, masks)
+            if whole:
+                # The posts whose words alone could not decide are planned on their text.
+                chosen = [self.ungated] * len(whole)
+                subset = [texts[i] for i in whole]
+                planning = _Pass(self, subset, [days[i] for i in whole], context, chosen)
+                planning.run()
+                for k, i in enumerate(whole):
+                    masks[i] = chosen[k]
+                documents = {whole[k]: d for k, d in planning.documents.items()}
         return [self._selection(mask) for mask in masks], documents
 
     def _register_automaton(self, events: EventRegister, days: set[dt.date]) -> Any:
@@ -180,8 +194,24 @@ class _Pass:
         self.loose = [False] * len(self.texts)
         self.model_open: set[int] = set()
         self.idiom_spans: list[tuple[int, int]] = []
+        # (post, lexicon) -> the terms of a ``pairs`` lexicon found in the post
+        self.pair_terms: dict[tuple[int, str], set[str]] = {}
 
     def run(self) -> None:
+        views = self.views = self._views()
+        for (view, pattern), bit in self.planner._patterns.items():
+            text, starts = views[view]
+            for i in self._matching(pattern, text, starts):
+                self.masks[i] |= bit
+        self._lexicons()
+        self._events()
+        self._terms()
+        self._characters(views)
+        self._model()
+
+    def _views(self) -> dict[str, tuple[str, list[int]]]:
+        """The batch's original, folded and squeezed texts, each joined, with where each
+        post starts in them."""
         folded, even = fold_texts(self.texts, SEPARATOR)
         self.same_offsets = even
         joined_folded, folded_starts = _join(folded, SEPARATOR)
@@ -195,19 +225,11 @@ class _Pass:
             self.loose[i] = bool(document.collapsed)
         joined_squeezed, squeezed_starts = _join(squeezed, _SQUEEZED_SEPARATOR)
         self.squeezed, self.squeezed_starts = joined_squeezed, squeezed_starts
-        views = {
+        return {
             "original": (self.original, self.starts),
             "folded": (joined_folded, folded_starts),
             "squeezed": (joined_squeezed, squeezed_starts),
         }
-        for (view, pattern), bit in self.planner._patterns.items():
-            text, starts = views[view]
-            for i in self._matching(pattern, text, starts):
-                self.masks[i] |= bit
-        self._lexicons()
-        self._register()
-        self._characters(views)
-        self._model()
 
     def _matching(self, pattern: re.Pattern[str], text: str, starts: list[int]) -> list[int]:
         """The posts in which ``pattern`` matches: one search per matching post, resumed at the
@@ -266,7 +288,7 @@ class _Pass:
         if planner._automaton is None:
             return
         by_lexicon, by_pair, skips = planner._by_lexicon, planner._by_pair, planner._model_skips
-        pairs: dict[tuple[int, str], set[str]] = {}
+        pairs = self.pair_terms
         for post, start, stop, plain, values in self._hits(planner._automaton):
             for _, lexicon, term, _ in values:
                 bit = by_lexicon.get(lexicon)
@@ -283,7 +305,7 @@ class _Pass:
                     else:
                         self.model_open.add(post)
 
-    def _register(self) -> None:
+    def _events(self) -> None:
         planner = self.planner
         if planner.events_mask:
             events = self.context.events
@@ -293,6 +315,9 @@ class _Pass:
                     day = self.days[post]
                     if any(events.events[int(v[1])].is_active(day) for v in values):
                         self.masks[post] |= planner.events_mask
+
+    def _terms(self) -> None:
+        planner = self.planner
         if planner.terms_mask:
             automaton = self.context.policy.terms_index.automaton()
             if automaton is not None:
@@ -320,9 +345,16 @@ class _Pass:
                             if view == "folded"
                             else codes[source].flags(pattern, self.planner._tables)
                         )
-                        posts = np.flatnonzero(counts(matches, begin) >= minimum)
+                        self._counted(bit, (view, pattern, minimum), counts(matches, begin))
+                        continue
                     for i in posts.tolist():
                         self.masks[i] |= bit
+
+    def _counted(self, bit: int, check: CharacterCount, totals: npt.NDArray[np.int64]) -> None:
+        """A count gate's totals, one per post."""
+        minimum = check[2]
+        for i in np.flatnonzero(totals >= minimum).tolist():
+            self.masks[i] |= bit
 
     def _model(self) -> None:
         planner = self.planner

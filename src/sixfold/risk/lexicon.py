@@ -99,6 +99,12 @@ class LexiconIndex:
         }
         return _automaton(entries) if entries else None
 
+    def keys(self, lexicons: Iterable[str] | None = None) -> list[str]:
+        """The normalised terms of the named lexicons (of all, when None), as the automaton
+        matches them."""
+        wanted = self.names if lexicons is None else frozenset(lexicons)
+        return [key for key, values in self._entries.items() if any(v[1] in wanted for v in values)]
+
     def terms(self, lexicon: str) -> list[tuple[str, bool]]:
         """The normalised terms of one lexicon and whether each is a prefix term."""
         return list(self._terms.get(lexicon, ()))

@@ -52,6 +52,7 @@ class ProfanityModel:
         self._coefs = np.array([w[1] for w in weights.values()], dtype=np.float64).reshape(
             len(weights), len(self._intercepts)
         )
+        self._strength = np.square(np.maximum(self._coefs, 0.0).max(axis=1, initial=0.0))
 
     @classmethod
     def from_package(cls) -> ProfanityModel:
@@ -97,15 +98,10 @@ class ProfanityModel:
             self._marked[separator] = found
         return found
 
-    def batch_probabilities(self, joined: str, count: int, separator: str) -> npt.NDArray[Any]:
-        """The probability for each of ``count`` lower-cased texts joined by ``separator``, a
-        word that cannot occur in them (an upper-case one: the texts are lower case).
-
-        This is ``score_tokens`` for every text at once: words are cut from the joined string
-        in one pass, looked up once each, and the TF-IDF weighting, normalisation and the
-        classifiers' dot products are array operations. Results agree with ``score_tokens``
-        (and with ``predict_prob``) to rounding error.
-        """
+    def _words(
+        self, joined: str, separator: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(text, vocabulary column, count) for each distinct known word of each text."""
         # The tokeniser's words are runs of word characters (``\w``). Non-ASCII characters
         # that are not word characters become spaces with one C-level substitution; the text
         # is then cut as UTF-8 bytes, where a non-ASCII letter's bytes (all >= 0x80) stay
@@ -122,7 +118,57 @@ class ProfanityModel:
         known = ids >= 0
         width = len(self._columns)
         keys, counts = np.unique(text_of[known] * width + ids[known], return_counts=True)
-        texts, words = keys // width, keys % width
+        return keys // width, keys % width, counts
+
+    def reach(self, joined: str, count: int, separator: str) -> npt.NDArray[Any]:
+        """For each of ``count`` texts joined as for ``batch_probabilities``: the sum, over
+        its distinct known words, of the square of the word's largest positive coefficient.
+
+        A text's decision value is ``w . x / |x| + intercept`` with ``x >= 0``, and by
+        Cauchy-Schwarz ``w . x <= |w+ restricted to the text's words| * |x|``: so a text whose
+        reach is below ``reach_needed(threshold)`` scores below ``threshold``. Removing words
+        (the scanner leaves out harmless idioms) never raises the reach, and a text's reach is
+        at most the sum of its parts' reaches (a word in two parts is counted twice)."""
+        texts, words, _ = self._words(joined, separator)
+        reach: npt.NDArray[Any] = np.bincount(texts, self._strength[words], minlength=count)
+        return reach
+
+    def reach_needed(self, threshold: float) -> float:
+        """The reach (see ``reach``) below which no text can score ``threshold`` or more;
+        0.0 when the calibration is not increasing, so that nothing is ruled out."""
+        if any(a >= 0.0 for a, _ in self._calibration):
+            return 0.0
+
+        def best(reach: float) -> float:  # the highest probability a text of this reach has
+            decision = math.sqrt(reach)
+            total = sum(
+                1.0 / (1.0 + math.exp(a * (decision + intercept) + b))
+                for intercept, (a, b) in zip(self._intercepts, self._calibration, strict=True)
+            )
+            return total / len(self._intercepts)
+
+        low, high = 0.0, 1.0
+        if best(low) >= threshold:
+            return 0.0
+        while best(high) < threshold:
+            if high > _FAR:
+                return math.inf  # no text scores that high
+            low, high = high, high * 2
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (middle, high) if best(middle) < threshold else (low, middle)
+        return low
+
+    def batch_probabilities(self, joined: str, count: int, separator: str) -> npt.NDArray[Any]:
+        """The probability for each of ``count`` lower-cased texts joined by ``separator``, a
+        word that cannot occur in them (an upper-case one: the texts are lower case).
+
+        This is ``score_tokens`` for every text at once: words are cut from the joined string
+        in one pass, looked up once each, and the TF-IDF weighting, normalisation and the
+        classifiers' dot products are array operations. Results agree with ``score_tokens``
+        (and with ``predict_prob``) to rounding error.
+        """
+        texts, words, counts = self._words(joined, separator)
         values = counts * self._idf[words]
         norms = np.sqrt(np.bincount(texts, values * values, minlength=count))
         norms[norms == 0.0] = 1.0
@@ -137,6 +183,7 @@ class ProfanityModel:
         return result
 
 
+_FAR = 1e12
 _NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
 # ASCII word characters and every byte of a multi-byte character stay; other ASCII bytes
 # (punctuation, spaces, control characters) become spaces.

@@ -85,7 +85,7 @@ def _link_gate() -> re.Pattern[str]:
 
 
 class LinkScanner(BaseScanner):
-    gate = Gate(original=(_link_gate(),))
+    gate = Gate(original=(_link_gate(),), across=(("original", "<[aA]", ""),))
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         text = document.text
@@ -255,7 +255,9 @@ def _shouting(text: str) -> bool:
 class HygieneScanner(BaseScanner):
     # Shouting needs 20 letters, four in five of them capitals: at least 16 capitals.
     gate = Gate(
-        original=(_PUNCTUATION_GATE, _BROKEN_TAG_GATE), counts=(("original", _NOT_LOWER, 16),)
+        original=(_PUNCTUATION_GATE, _BROKEN_TAG_GATE),
+        counts=(("original", _NOT_LOWER, 16),),
+        across=(("original", "#", r"\w"),),  # "# tag"
     )
 
     def scan(self, document: Document, context: Context) -> list[Finding]:

@@ -46,14 +46,18 @@ _GIVING_COUNTS = ("for every", "for each", "1", "one")
 _ENGAGING = ("rt", "retweet", "like", "share", "follow", "comment", "repost", "goal", "view")
 
 # The start of that pattern, enough for the batch planner to know the post needs a look.
-_GIVING_GATE = re.compile(
-    r"(?:for (?:every|each)|1|one)\s+(?:rt|retweet|like|share|follow|comment|repost|goal|view)"
-)
+_GIVING_ACTS = "|".join(_ENGAGING)
+_GIVING_GATE = re.compile(rf"(?:for (?:every|each)|1|one)\s+(?:{_GIVING_ACTS})")
 
 
 class TragedyPromotionScanner(BaseScanner):
     lexicons = (*STRONG, WEAK, "promotion", "humour", "relief", "products", "festive")
-    gate = Gate(lexicons=STRONG, pairs=(WEAK,), squeezed=(_GIVING_GATE,))
+    gate = Gate(
+        lexicons=STRONG,
+        pairs=(WEAK,),
+        squeezed=(_GIVING_GATE,),
+        across=(("squeezed", "1|one|every|each", _GIVING_ACTS),),
+    )
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
         return self._conditional_giving(document) + self._tragedy(document)

@@ -1,0 +1,462 @@
+"""Planning a batch word by word: each distinct word is read once, and remembered.
+
+A batch's text is long but its vocabulary is short. The text planner (batch.py) reads every
+character of a batch in a dozen passes; 20,000 posts are two million characters, yet they are
+made of a few thousand distinct words ("our", "shop", "AUTUMN15", "#MondayMotivation"), most of
+which come back in the next batch. The word planner reads each distinct word once with the same
+passes, keeps what the gates saw in it, and plans a post from its words:
+
+- a gate pattern or lexicon term found inside a word opens that gate for every post holding the
+  word (gate patterns match inside a word, except those a gate declares in ``Gate.across``);
+- a count gate ("six digits") adds up its words' counts; a run gate ("24 key characters") is met
+  inside one word, as whitespace ends every run it counts;
+- two different terms of a ``pairs`` lexicon: the terms of a post's words are put together;
+- the profanity model: a post whose words' reach is below ``ProfanityModel.reach_needed`` cannot
+  score the threshold (see ``ProfanityModel.reach``).
+
+A "word" is what ``str.split`` cuts out, so it keeps its punctuation and hashtag mark: folding,
+leetspeak and the hashtag rules act inside such a run, and the lexicons' word boundaries fall at
+its edges just as they do in the post (whitespace, never a letter, is on the other side).
+
+What one word cannot show is left to the text planner, which reads those posts whole:
+- a lexicon term of several words: a word holding the term's longest word sends its posts there;
+- a keyword of a sensitive event (of any event in the register; the text planner knows the days);
+- a letter-by-letter spelling or a gate pattern across whitespace: one word ending and the next
+  starting as the spelling or the pattern would;
+- a post the profanity model might score at the threshold;
+- a post holding the character that separates posts.
+
+What the gates saw in a word depends on the policy's confidential terms and the event register,
+so the planner keeps one table of words per (register, policy terms) pair, the last few used.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+import itertools
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import ahocorasick
+import numpy as np
+import numpy.typing as npt
+
+from sixfold.risk.batch import _MODEL_MARGIN, SEPARATOR, CharacterCount, _active_automaton, _Pass
+
+if TYPE_CHECKING:
+    from sixfold.risk.batch import BatchPlanner
+    from sixfold.risk.lexicon import LexiconIndex
+    from sixfold.risk.model import Context
+
+# Every character ``str.split`` cuts at (``str.isspace``); a test checks the list is complete.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Posts are joined by this word, which marks where each post's words start.
+_BETWEEN = f" {SEPARATOR} "
+# A table is dropped and started afresh when it holds this many words.
+_WORDS_KEPT = 1 << 17
+_TABLES_KEPT = 4
+_RULE_BITS = 64
+_SPACE = re.compile(" ")
+# A letter-by-letter spelling ("f u c k") across whitespace: a lone character ends one word and
+# another starts the next (document._SPELLED_OUT; "!" and "|" may be read as letters).
+_SPELLED_ACROSS = (
+    "folded",
+    r"(?<![a-z0-9])[a-z0-9@$!|][.\-_*~]?",
+    r"[.\-_*~]?[a-z0-9@$!|](?![a-z0-9])",
+)
+
+
+class WordPlanner:
+    """The batch planner's first step: plans the posts that their words decide."""
+
+    def __init__(self, planner: BatchPlanner, index: LexiconIndex | None) -> None:
+        self.planner = planner
+        self._lock = threading.Lock()
+        self._tables: OrderedDict[tuple[object, object], _Table] = OrderedDict()
+        bits = planner._bits()
+        self.counts = [
+            (bit, check) for bit, gate in bits for check in gate.counts
+        ]  # (bit, (view, class, minimum))
+        rules = [_SPELLED_ACROSS, *(rule for _, gate in bits for rule in gate.across)]
+        self.rules = [
+            (
+                view,
+                re.compile(rf"(?:{end})(?=\x00|\Z)"),
+                re.compile(rf"(?:\A|(?<=\x00))(?:{start})"),
+            )
+            for view, end, start in rules
+        ]
+        classes = [check[1] for _, gate in bits for check in (*gate.counts, *gate.runs)]
+        # A class that matched whitespace would count across words; such gates need the text.
+        self.usable = len(self.rules) < _RULE_BITS and not any(
+            c.search(WHITESPACE) for c in classes
+        )
+        thresholds = [g.model_threshold for _, g in bits if g.model_threshold is not None]
+        self.reach_needed = math.inf
+        if thresholds:
+            from sixfold.risk.profanity_model import ProfanityModel
+
+            self.model = ProfanityModel.from_package()
+            self.reach_needed = self.model.reach_needed(min(thresholds) - _MODEL_MARGIN)
+        names = {*planner._by_lexicon, *planner._by_pair}
+        self.phrases = index.keys(names) if index is not None else []
+
+    def plan(
+        self, texts: Sequence[str], days: Sequence[dt.date], context: Context, masks: list[int]
+    ) -> list[int]:
+        """Fills in ``masks`` for the posts that their words decide; returns the others, in
+        order, which the text planner must read whole."""
+        count = len(texts)
+        if not self.usable:
+            return list(range(count))
+        whole = np.zeros(count, dtype=bool)
+        joined = _BETWEEN.join(texts)
+        if joined.count(SEPARATOR) >= count:
+            held = [i for i, text in enumerate(texts) if SEPARATOR in text]
+            whole[held] = True
+            texts = ["" if SEPARATOR in text else text for text in texts]
+            joined = _BETWEEN.join(texts)
+        words = joined.split()
+        with self._lock:
+            table = self._table(context)
+            ids = table.ids(words)
+            seen = table.snapshot()
+            joined_at = table.joined(ids, seen)
+        post = np.cumsum(ids == 0)
+        found = np.zeros(count, dtype=np.int64)
+        mask = seen.mask[ids]
+        at = np.flatnonzero(mask)
+        np.bitwise_or.at(found, post[at], mask[at])
+        for k, (bit, (_, _, minimum)) in enumerate(self.counts):
+            totals = np.bincount(post, weights=seen.counts[k][ids], minlength=count)
+            found[totals >= minimum] |= bit
+        if self.reach_needed < math.inf:
+            reach = np.bincount(post, weights=seen.reach[ids], minlength=count)
+            whole[reach >= self.reach_needed] = True
+        whole[post[seen.whole[ids]]] = True
+        across = np.flatnonzero(seen.ends[ids[:-1]] & seen.starts[ids[1:]])
+        whole[post[across]] = True
+        whole[post[joined_at]] = True
+        self._pairs(seen, ids, post, found)
+        self._events(seen, ids, post, days, context, found)
+        for i, bits in enumerate(found.tolist()):
+            masks[i] |= bits
+        result: list[int] = np.flatnonzero(whole).tolist()
+        return result
+
+    def _pairs(
+        self,
+        seen: _Seen,
+        ids: npt.NDArray[np.int64],
+        post: npt.NDArray[np.int64],
+        found: npt.NDArray[np.int64],
+    ) -> None:
+        """Opens a ``pairs`` gate for a post whose words hold two different terms of it."""
+        at = np.flatnonzero(seen.paired[ids])
+        terms: dict[tuple[int, str], set[str]] = {}
+        for i, word in zip(post[at].tolist(), ids[at].tolist(), strict=True):
+            for lexicon, held in seen.pair_terms[word].items():
+                terms.setdefault((i, lexicon), set()).update(held)
+        by_pair = self.planner._by_pair
+        for (i, lexicon), together in terms.items():
+            if len(together) > 1:
+                found[i] |= by_pair[lexicon]
+
+    def _events(
+        self,
+        seen: _Seen,
+        ids: npt.NDArray[np.int64],
+        post: npt.NDArray[np.int64],
+        days: Sequence[dt.date],
+        context: Context,
+        found: npt.NDArray[np.int64],
+    ) -> None:
+        """Opens the events gate for a post whose words name an event active on its day."""
+        at = np.flatnonzero(seen.named[ids])
+        events = context.events.events
+        for i, word in set(zip(post[at].tolist(), ids[at].tolist(), strict=True)):
+            if any(events[e].is_active(days[i]) for e in seen.events[word]):
+                found[i] |= self.planner.events_mask
+
+    def _table(self, context: Context) -> _Table:
+        key = (context.events, context.policy.terms_index)
+        table = self._tables.get(key)
+        if table is None or table.size > _WORDS_KEPT:
+            table = self._tables[key] = _Table(self, context)
+            while len(self._tables) > _TABLES_KEPT:
+                self._tables.popitem(last=False)
+        self._tables.move_to_end(key)
+        return table
+
+
+class _Seen:
+    """What the gates saw in each word of a table, by word number (0 is the post boundary)."""
+
+    def __init__(self, capacity: int, counts: int) -> None:
+        self.mask = np.zeros(capacity, dtype=np.int64)  # gates opened inside the word
+        self.counts = np.zeros((counts, capacity), dtype=np.int64)  # per count gate
+        self.reach = np.zeros(capacity, dtype=np.float64)  # the profanity model's reach
+        self.whole = np.zeros(capacity, dtype=bool)  # its posts must be read whole
+        self.ends = np.zeros(capacity, dtype=np.uint64)  # rules (bits) the word may end
+        self.starts = np.zeros(capacity, dtype=np.uint64)  # rules (bits) the word may start
+        self.paired = np.zeros(capacity, dtype=bool)  # holds a term of a ``pairs`` lexicon
+        self.pair_terms: dict[int, dict[str, frozenset[str]]] = {}
+        self.pairs_ended = np.zeros(capacity, dtype=bool)  # may end a pair of a term's words
+        self.pairs_started = np.zeros(capacity, dtype=bool)  # may start one
+        self.ended: dict[int, frozenset[int]] = {}  # which pairs
+        self.started: dict[int, frozenset[int]] = {}
+        self.named = np.zeros(capacity, dtype=bool)  # holds a keyword of the register
+        self.events: dict[int, frozenset[int]] = {}  # the events whose keywords it holds
+
+    def grown(self, capacity: int) -> _Seen:
+        bigger = _Seen(capacity, len(self.counts))
+        size = len(self.mask)
+        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named")
+        for name in (*names, "pairs_ended", "pairs_started"):
+            getattr(bigger, name)[:size] = getattr(self, name)
+        bigger.counts[:, :size] = self.counts
+        bigger.pair_terms = self.pair_terms
+        bigger.events = self.events
+        bigger.ended, bigger.started = self.ended, self.started
+        return bigger
+
+
+class _Table:
+    """The words one (register, policy terms) pair has seen, and what the gates saw in them.
+
+    Words are only ever added, and a word's entries never change once written; ``snapshot``
+    hands out the arrays as they are, so a batch can read them after the lock is released
+    while another batch adds words (into new slots, or new arrays when they grow)."""
+
+    def __init__(self, words: WordPlanner, context: Context) -> None:
+        self.words = words
+        self.context = context
+        self.numbers: dict[str, int] = {SEPARATOR: 0}
+        self.size = 1
+        self.seen = _Seen(1024, len(words.counts))
+        self.phrases = _phrase_rules(words, context)
+        self.bigrams: dict[int, bool] = {}  # (word << 32 | next word) -> may join a term
+
+    def snapshot(self) -> _Seen:
+        return self.seen
+
+    def joined(self, ids: npt.NDArray[np.int64], seen: _Seen) -> npt.NDArray[np.int64]:
+        """The positions in ``ids`` where a word and the next may hold a term of several
+        words across the whitespace between them. Word pairs are judged once per table."""
+        at = np.flatnonzero(seen.pairs_ended[ids[:-1]] & seen.pairs_started[ids[1:]])
+        if not len(at):
+            return at
+        keys = (ids[at] << 32) | ids[at + 1]
+        distinct, where = np.unique(keys, return_inverse=True)
+        verdicts = self.bigrams
+        judged = []
+        for key in distinct.tolist():
+            verdict = verdicts.get(key)
+            if verdict is None:
+                verdict = verdicts[key] = bool(
+                    seen.ended[key >> 32] & seen.started[key & 0xFFFFFFFF]
+                )
+            judged.append(verdict)
+        found: npt.NDArray[np.int64] = at[np.array(judged, dtype=bool)[where]]
+        return found
+
+    def ids(self, words: list[str]) -> npt.NDArray[np.int64]:
+        """Each word's number, reading the words not seen before."""
+        ids = np.fromiter(
+            map(self.numbers.get, words, itertools.repeat(-1)), dtype=np.int64, count=len(words)
+        )
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):
+            new = [words[i] for i in missing.tolist()]
+            self._read(list(dict.fromkeys(new)))
+            ids[missing] = np.fromiter(map(self.numbers.__getitem__, new), np.int64, len(new))
+        return ids
+
+    def _read(self, words: list[str]) -> None:
+        first, last = self.size, self.size + len(words)
+        if last > len(self.seen.mask):
+            self.seen = self.seen.grown(max(last, 2 * len(self.seen.mask)))
+        reading = _WordPass(self, words)
+        reading.run()
+        seen = self.seen
+        seen.mask[first:last] = reading.masks
+        for k, totals in enumerate(reading.totals):
+            seen.counts[k, first:last] = totals
+        seen.reach[first:last] = reading.reach
+        seen.whole[first:last] = reading.whole
+        seen.ends[first:last] = reading.rules_ended
+        seen.starts[first:last] = reading.rules_started
+        for marks, flags, sets in (
+            (reading.ends_pairs, seen.pairs_ended, seen.ended),
+            (reading.starts_pairs, seen.pairs_started, seen.started),
+        ):
+            for i, pairs in marks.items():
+                flags[first + i] = True
+                sets[first + i] = frozenset(pairs)
+        for i, events in reading.events.items():
+            seen.named[first + i] = True
+            seen.events[first + i] = frozenset(events)
+        for (i, lexicon), terms in reading.pair_terms.items():
+            seen.paired[first + i] = True
+            seen.pair_terms.setdefault(first + i, {})[lexicon] = frozenset(terms)
+        for i, word in enumerate(words):
+            self.numbers[word] = first + i
+        self.size = last
+
+
+class _WordPass(_Pass):
+    """The text planner's passes over words instead of posts, keeping what a word holds."""
+
+    def __init__(self, table: _Table, words: list[str]) -> None:
+        context = table.context
+        planner = table.words.planner
+        super().__init__(planner, words, [context.date] * len(words), context, [0] * len(words))
+        self.table = table
+        count = len(words)
+        self.totals = [np.zeros(count, dtype=np.int64) for _ in table.words.counts]
+        self.reach = np.zeros(count, dtype=np.float64)
+        self.whole = np.zeros(count, dtype=bool)
+        # (self.starts is the text planner's: where each word starts in the joined text)
+        self.rules_ended = np.zeros(count, dtype=np.uint64)
+        self.rules_started = np.zeros(count, dtype=np.uint64)
+        self.events: dict[int, set[int]] = {}
+
+    def run(self) -> None:
+        super().run()
+        views = self.views
+        rules = self.table.words.rules
+        for bit, (view, end, start) in enumerate(rules):
+            text, starts = views[view]
+            for pattern, flags in ((end, self.rules_ended), (start, self.rules_started)):
+                at = [m.start() for m in pattern.finditer(text)]
+                flags[np.searchsorted(starts, at, "right") - 1] |= np.uint64(1 << bit)
+        self.ends_pairs, self.starts_pairs = self.table.phrases.mark(views["squeezed"])
+        text, starts = views["squeezed"]
+        spaced = [m.start() for m in _SPACE.finditer(text)]
+        self.whole[np.searchsorted(starts, spaced, "right") - 1] = True
+
+    def _events(self) -> None:
+        # The events of every day: a post's own day is known only when it is planned.
+        events = self.context.events
+        if self.planner.events_mask and events.events:
+            automaton = _every_event(events)
+            for word, _, _, _, values in self._hits(automaton):
+                self.events.setdefault(word, set()).update(int(v[1]) for v in values)
+
+    def _counted(self, bit: int, check: CharacterCount, totals: npt.NDArray[np.int64]) -> None:
+        self.totals[self.table.words.counts.index((bit, check))] = totals
+
+    def _model(self) -> None:
+        words = self.table.words
+        if words.reach_needed < math.inf:
+            from sixfold.risk.batch import _MARKER
+
+            self.reach = words.model.reach(self.squeezed, len(self.texts), _MARKER)
+
+
+def _every_event(events: Any) -> Any:
+    return _active_automaton(events, frozenset(str(i) for i in range(len(events.events))))
+
+
+def _phrase_rules(words: WordPlanner, context: Context) -> _Phrases:
+    """The terms of several words: of the gate lexicons, the register's keywords and the
+    policy's confidential terms."""
+    phrases = [*words.phrases]
+    if words.planner.events_mask and context.events.events:
+        phrases += context.events._index.keys()
+    if words.planner.terms_mask:
+        phrases += context.policy.terms_index.keys()
+    return _phrases(frozenset(p for p in phrases if " " in p))
+
+
+@functools.lru_cache(maxsize=8)
+def _phrases(phrases: frozenset[str]) -> _Phrases:
+    return _Phrases(phrases)
+
+
+class _Phrases:
+    """Where a term of several words may run across whitespace.
+
+    A term's spaces match the spaces of the squeezed view, and a word's squeezed text has none
+    (a word holding a character that folds to a space goes to the text planner), so each of
+    the term's spaces falls between two neighbouring words of the post. It is enough to look
+    for one of them: a word that ends with the term's word before that space, followed by one
+    that starts with the word after it. The space chosen is the one between the rarest pair
+    of words (by the document frequencies of alt-profanity-check's vectoriser), so "shot at
+    the" is looked for as "shot" + "at", not "at" + "the". ``mark`` finds, for each word, the
+    pairs it may end and the pairs it may start."""
+
+    def __init__(self, phrases: frozenset[str]) -> None:
+        rarity = _rarity()
+        pairs = sorted(
+            {
+                max(itertools.pairwise(p.split(" ")), key=lambda pair: sum(map(rarity, pair)))
+                for p in phrases
+            }
+        )
+        self.firsts: dict[str, set[int]] = {}
+        self.seconds: dict[str, set[int]] = {}
+        for n, (first, second) in enumerate(pairs):
+            self.firsts.setdefault(first, set()).add(n)
+            self.seconds.setdefault(second, set()).add(n)
+        self._ends = _automaton(self.firsts)
+        self._starts = _automaton(self.seconds)
+
+    def mark(self, view: tuple[str, list[int]]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+        """For the words of a joined view (separated by text that starts and ends with the
+        separator): the pairs each may end, and the pairs each may start, by word."""
+        text, begins = view
+        size = len(text)
+        ends: dict[int, set[int]] = {}
+        starts: dict[int, set[int]] = {}
+        if self._ends is not None:
+            for last, word in self._ends.iter(text):
+                if last + 1 == size or text[last + 1] == SEPARATOR:
+                    at = bisect.bisect_right(begins, last) - 1
+                    ends.setdefault(at, set()).update(self.firsts[word])
+        if self._starts is not None:
+            for last, word in self._starts.iter(text):
+                first = last + 1 - len(word)
+                if first == 0 or text[first - 1] == SEPARATOR:
+                    at = bisect.bisect_right(begins, first) - 1
+                    starts.setdefault(at, set()).update(self.seconds[word])
+        return ends, starts
+
+
+@functools.cache
+def _rarity() -> Any:
+    """How rare a word is: the highest inverse document frequency of its parts in the profanity
+    model's training texts. The model's vectoriser left out English stop words ("at", "the")
+    and one-letter parts ("i'm"), which are the commonest of all; a part it never saw
+    otherwise is rarer than any it did."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from sixfold.risk.profanity_model import TOKEN_PATTERN, ProfanityModel
+
+    idf = ProfanityModel.from_package().idf_by_word()
+    unseen = max(idf.values(), default=0.0) + 1.0
+
+    def rarity(word: str) -> float:
+        parts = [p for p in TOKEN_PATTERN.findall(word) if p not in ENGLISH_STOP_WORDS]
+        return max((idf.get(p, unseen) for p in parts), default=0.0)
+
+    return rarity
+
+
+def _automaton(words: dict[str, set[int]]) -> Any:
+    if not words:
+        return None
+    automaton: Any = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
