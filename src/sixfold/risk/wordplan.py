@@ -87,11 +87,13 @@ class WordPlanner:
             (bit, check) for bit, gate in bits for check in gate.counts
         ]  # (bit, (view, class, minimum))
         rules = [_SPELLED_ACROSS, *(rule for _, gate in bits for rule in gate.across)]
+        # A rule with nothing after the whitespace is met by the whitespace that ends a post
+        # too, where no word follows: a word ending so sends its posts to the text planner.
         self.rules = [
             (
                 view,
                 re.compile(rf"(?:{end})(?=\x00|\Z)"),
-                re.compile(rf"(?:\A|(?<=\x00))(?:{start})"),
+                re.compile(rf"(?:\A|(?<=\x00))(?:{start})") if start else None,
             )
             for view, end, start in rules
         ]
@@ -336,13 +338,23 @@ class _WordPass(_Pass):
         rules = self.table.words.rules
         for bit, (view, end, start) in enumerate(rules):
             text, starts = views[view]
-            for pattern, flags in ((end, self.rules_ended), (start, self.rules_started)):
-                at = [m.start() for m in pattern.finditer(text)]
-                flags[np.searchsorted(starts, at, "right") - 1] |= np.uint64(1 << bit)
+            ended = self._words_matching(end, text, starts)
+            if start is None:
+                self.whole[ended] = True
+                continue
+            self.rules_ended[ended] |= np.uint64(1 << bit)
+            self.rules_started[self._words_matching(start, text, starts)] |= np.uint64(1 << bit)
         self.ends_pairs, self.starts_pairs = self.table.phrases.mark(views["squeezed"])
         text, starts = views["squeezed"]
-        spaced = [m.start() for m in _SPACE.finditer(text)]
-        self.whole[np.searchsorted(starts, spaced, "right") - 1] = True
+        self.whole[self._words_matching(_SPACE, text, starts)] = True
+
+    @staticmethod
+    def _words_matching(
+        pattern: re.Pattern[str], text: str, starts: list[int]
+    ) -> npt.NDArray[np.int64]:
+        at = [m.start() for m in pattern.finditer(text)]
+        found: npt.NDArray[np.int64] = np.searchsorted(starts, at, "right") - 1
+        return found
 
     def _events(self) -> None:
         # The events of every day: a post's own day is known only when it is planned.

@@ -1,0 +1,167 @@
+"""The word planner: a post it decides from its words gets every gate the text planner would
+open (it may open more, never fewer); the others go to the text planner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import threading
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sixfold.risk import Context, EventRegister, Policy, check_batch
+from sixfold.risk.batch import _Pass
+from sixfold.risk.document import fold_text
+from sixfold.risk.engine import Engine, default_engine
+from sixfold.risk.profanity_model import ProfanityModel
+from sixfold.risk.wordplan import WHITESPACE
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "risk"
+# Sandy Hook (14 Dec 2012) is in the news register, so event gates open on this day.
+DAY = dt.date(2012, 12, 14)
+
+
+def _context() -> Context:
+    events = EventRegister.builtin().extended(EventRegister.from_yaml(DATA / "news-register.yaml"))
+    policy = Policy.from_yaml(DATA / "policy.yaml")
+    return Context(when=dt.datetime(2012, 12, 14, 12, tzinfo=dt.UTC), policy=policy, events=events)
+
+
+CONTEXT = _context()
+_PLANNER = default_engine()._planner
+_PHRASES = sorted(
+    {
+        *_PLANNER._words.phrases,
+        *CONTEXT.events._index.keys(),
+        *CONTEXT.policy.terms_index.keys(),
+    }
+)
+_PIECES = [
+    "keep", "it", "quiet", "sold", "to", "at", "the", "bar", "for", "every", "each", "1", "one",
+    "rt", "like", "goal", "#", "#tag", "<a", "<A", "href", "f", "u", "c", "k", "f.", "u.", "a",
+    "$", "@", "sh1t", "fuck", "shoot", "photo", "sale", "20%", "off", "shop", "example.com",
+    "Sandy", "Hook", "Newtown", "AKIA", "0123456789", "4111", "CAPITALS", "LOUD", "!!!", "...",
+    "ЅНIТ", "уже", "в", "¨", "\u200b", "ß", "Ⓕ", "#StaySafe", "#keepitquiet", "quiet!",
+]  # fmt: skip
+_SPACES = [" ", "  ", "\t", "\n", "\xa0", "\u3000", "\u2028", ""]
+
+words = st.one_of(st.sampled_from(_PIECES), st.sampled_from(_PHRASES), st.text(max_size=6))
+posts = st.lists(st.tuples(words, st.sampled_from(_SPACES)), max_size=14).map(
+    lambda pairs: "".join(word + space for word, space in pairs)
+)
+
+
+def _text_masks(texts: list[str], context: Context) -> list[int]:
+    masks = [_PLANNER.ungated] * len(texts)
+    _Pass(_PLANNER, texts, [context.date] * len(texts), context, masks).run()
+    return masks
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(posts, min_size=1, max_size=8))
+def test_a_post_planned_from_its_words_gets_every_gate_its_text_opens(texts: list[str]) -> None:
+    masks = [_PLANNER.ungated] * len(texts)
+    whole = set(_PLANNER._words.plan(texts, [DAY] * len(texts), CONTEXT, masks))
+    for i, expected in enumerate(_text_masks(texts, CONTEXT)):
+        if i not in whole:
+            assert expected & ~masks[i] == 0, (texts[i], expected, masks[i])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numbers look great, keep it quiet until the board meets",  # a term across words
+        "Numbers look great, keep\xa0it\xa0quiet",  # whitespace that folds to a space
+        "keep¨it quiet",  # a character that folds to a space, inside a word
+        "1 RT = 1 meal",  # a gate pattern across whitespace
+        "f u c k this",  # spelled out across words
+        "what a fucking day",  # the profanity model may score it at the threshold
+    ],
+)
+def test_posts_a_word_cannot_decide_go_to_the_text_planner(text: str) -> None:
+    masks = [_PLANNER.ungated]
+    assert _PLANNER._words.plan([text], [DAY], CONTEXT, masks) == [0]
+
+
+def test_an_event_keyword_opens_the_events_gate_only_on_the_event_s_days() -> None:
+    text = ["thoughts with Newtown today, 20% off"]
+    on_the_day, a_year_on = [_PLANNER.ungated], [_PLANNER.ungated]
+    assert _PLANNER._words.plan(text, [DAY], CONTEXT, on_the_day) == []
+    assert _PLANNER._words.plan(text, [dt.date(2013, 6, 1)], CONTEXT, a_year_on) == []
+    assert on_the_day[0] & _PLANNER.events_mask
+    assert not a_year_on[0] & _PLANNER.events_mask
+
+
+def test_ordinary_posts_are_decided_by_their_words() -> None:
+    texts = ["Meet the new trail runner. Link in bio.", "Join us Saturday at 10am!"] * 3
+    masks = [_PLANNER.ungated] * len(texts)
+    assert _PLANNER._words.plan(texts, [DAY] * len(texts), CONTEXT, masks) == []
+
+
+def test_whitespace_is_every_character_split_cuts_at_and_folds_to_whitespace() -> None:
+    every = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(WHITESPACE) == every
+    # Words are read one by one only if whitespace never folds into a letter or away.
+    for char in every:
+        folded = fold_text(char)
+        assert folded.isspace(), (hex(ord(char)), folded)
+        assert unicodedata.category(char) != "Cf"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["fuck", "shit", "you", "ugly", "idiot", "love", "shoot"])
+        | st.text(max_size=8),
+        max_size=12,
+    )
+)
+def test_a_text_below_the_reach_needed_scores_below_the_threshold(parts: list[str]) -> None:
+    model = ProfanityModel.from_package()
+    text = fold_text(" ".join(parts))
+    needed = model.reach_needed(0.9)
+    if model.reach(text, 1, "QQ")[0] < needed:
+        assert model.score_text(text).probability < 0.9
+
+
+def test_a_full_table_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sixfold.risk.wordplan as wordplan
+
+    engine = Engine.from_registry()
+    monkeypatch.setattr(wordplan, "_WORDS_KEPT", 50)
+    first = [f"post number {i} with word{i}" for i in range(40)]
+    second = [f"another {i} with term{i} fuck" for i in range(40)]
+    assert engine.check_many(first, CONTEXT) == [engine.check(t, CONTEXT) for t in first]
+    (full,) = engine._planner._words._tables.values()
+    assert full.size == 1 + 3 + 40 + 40  # the boundary, "post number with", i, word{i}
+    assert engine.check_many(second, CONTEXT) == [engine.check(t, CONTEXT) for t in second]
+    (fresh,) = engine._planner._words._tables.values()
+    assert fresh is not full
+    assert fresh.size == 1 + 3 + 40 + 40
+
+
+def test_batches_in_several_threads_share_the_tables_safely() -> None:
+    engine = Engine.from_registry()
+    batches = [[f"batch {b} post {i} word{b}x{i} sale" for i in range(300)] for b in range(6)]
+    expected = [[engine.check(t, CONTEXT) for t in batch] for batch in batches]
+    engine = Engine.from_registry()
+    results: dict[int, object] = {}
+
+    def run(b: int) -> None:
+        results[b] = engine.check_many(batches[b], CONTEXT)
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in range(len(batches))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[b] for b in range(len(batches))] == expected
+
+
+def test_the_default_context_batch_still_matches_single_checks() -> None:
+    texts = ["keep it quiet", "Q3 numbers look great", "shop now at example.com/new"]
+    assert check_batch(texts) == [default_engine().check(t, Context()) for t in texts]
