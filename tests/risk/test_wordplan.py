@@ -96,12 +96,21 @@ def test_a_batch_of_such_posts_gets_the_verdicts_of_its_posts(texts: list[str]) 
         "keep¨it quiet",  # a character that folds to a space, inside a word
         "1 RT = 1 meal",  # a gate pattern across whitespace
         "f u c k this",  # spelled out across words
-        "what a fucking day",  # the profanity model may score it at the threshold
+        "photo shoot was fucking great",  # the model's score depends on the idiom left out
     ],
 )
 def test_posts_a_word_cannot_decide_go_to_the_text_planner(text: str) -> None:
     masks = [_PLANNER.ungated]
     assert _PLANNER._words.plan([text], [DAY], CONTEXT, masks) == [0]
+
+
+def test_a_post_the_model_scores_at_the_threshold_opens_the_model_s_gates() -> None:
+    masks = [_PLANNER.ungated, _PLANNER.ungated]
+    texts = ["what a fucking day", "what a lovely day"]
+    assert _PLANNER._words.plan(texts, [DAY, DAY], CONTEXT, masks) == []
+    scored = sum(bit for bit, _ in _PLANNER._words.scored)
+    assert masks[0] & scored == scored
+    assert not masks[1] & scored
 
 
 def test_an_event_keyword_opens_the_events_gate_only_on_the_event_s_days() -> None:

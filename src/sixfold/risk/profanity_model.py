@@ -98,10 +98,11 @@ class ProfanityModel:
             self._marked[separator] = found
         return found
 
-    def _words(
+    def words_of(
         self, joined: str, separator: str
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """(text, vocabulary column, count) for each distinct known word of each text."""
+        """(text, vocabulary column, count) for each distinct known word of each text, ordered
+        by text, of texts joined as for ``batch_probabilities``."""
         # The tokeniser's words are runs of word characters (``\w``). Non-ASCII characters
         # that are not word characters become spaces with one C-level substitution; the text
         # is then cut as UTF-8 bytes, where a non-ASCII letter's bytes (all >= 0x80) stay
@@ -129,9 +130,19 @@ class ProfanityModel:
         reach is below ``reach_needed(threshold)`` scores below ``threshold``. Removing words
         (the scanner leaves out harmless idioms) never raises the reach, and a text's reach is
         at most the sum of its parts' reaches (a word in two parts is counted twice)."""
-        texts, words, _ = self._words(joined, separator)
+        texts, words, _ = self.words_of(joined, separator)
+        return self.reach_of(texts, words, count)
+
+    def reach_of(
+        self, texts: npt.NDArray[np.int64], words: npt.NDArray[np.int64], count: int
+    ) -> npt.NDArray[Any]:
+        """``reach`` of ``count`` texts, given (text, column) of each distinct known word."""
         reach: npt.NDArray[Any] = np.bincount(texts, self._strength[words], minlength=count)
         return reach
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._columns)
 
     def reach_needed(self, threshold: float) -> float:
         """The reach (see ``reach``) below which no text can score ``threshold`` or more;
@@ -168,7 +179,17 @@ class ProfanityModel:
         classifiers' dot products are array operations. Results agree with ``score_tokens``
         (and with ``predict_prob``) to rounding error.
         """
-        texts, words, counts = self._words(joined, separator)
+        return self.probabilities(*self.words_of(joined, separator), count)
+
+    def probabilities(
+        self,
+        texts: npt.NDArray[np.int64],
+        words: npt.NDArray[np.int64],
+        counts: npt.NDArray[np.int64],
+        count: int,
+    ) -> npt.NDArray[Any]:
+        """The probability for each of ``count`` texts, given (text, column, count) for each
+        distinct known word of each text, as ``words_of`` returns them."""
         values = counts * self._idf[words]
         norms = np.sqrt(np.bincount(texts, values * values, minlength=count))
         norms[norms == 0.0] = 1.0

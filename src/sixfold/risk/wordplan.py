@@ -32,9 +32,7 @@ so the planner keeps one table of words per (register, policy terms) pair, the l
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import functools
 import itertools
 import math
 import re
@@ -43,11 +41,19 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import ahocorasick
 import numpy as np
 import numpy.typing as npt
 
-from sixfold.risk.batch import _MODEL_MARGIN, SEPARATOR, CharacterCount, _active_automaton, _Pass
+from sixfold.risk.batch import (
+    _MARKER,
+    _MODEL_MARGIN,
+    _SQUEEZED_SEPARATOR,
+    SEPARATOR,
+    CharacterCount,
+    _active_automaton,
+    _Pass,
+)
+from sixfold.risk.phrases import Phrases, phrases, rarest_word, substrings
 
 if TYPE_CHECKING:
     from sixfold.risk.batch import BatchPlanner
@@ -102,15 +108,20 @@ class WordPlanner:
         self.usable = len(self.rules) < _RULE_BITS and not any(
             c.search(WHITESPACE) for c in classes
         )
-        thresholds = [g.model_threshold for _, g in bits if g.model_threshold is not None]
+        self.scored = [(bit, g.model_threshold) for bit, g in bits if g.model_threshold]
         self.reach_needed = math.inf
-        if thresholds:
+        if self.scored:
             from sixfold.risk.profanity_model import ProfanityModel
 
             self.model = ProfanityModel.from_package()
-            self.reach_needed = self.model.reach_needed(min(thresholds) - _MODEL_MARGIN)
+            lowest = min(threshold for _, threshold in self.scored)
+            self.reach_needed = self.model.reach_needed(lowest - _MODEL_MARGIN)
         names = {*planner._by_lexicon, *planner._by_pair}
         self.phrases = index.keys(names) if index is not None else []
+        # Words the scanner may leave out of the model's reading (harmless idioms): a word
+        # holding the rarest word of one may be left out, so its posts' scores are not known.
+        skipped = index.keys(planner._model_skips) if index is not None else []
+        self.idioms = substrings(rarest_word(idiom) for idiom in skipped)
 
     def plan(
         self, texts: Sequence[str], days: Sequence[dt.date], context: Context, masks: list[int]
@@ -142,8 +153,7 @@ class WordPlanner:
             totals = np.bincount(post, weights=seen.counts[k][ids], minlength=count)
             found[totals >= minimum] |= bit
         if self.reach_needed < math.inf:
-            reach = np.bincount(post, weights=seen.reach[ids], minlength=count)
-            whole[reach >= self.reach_needed] = True
+            self._model(seen, table, ids, post, found, whole)
         whole[post[seen.whole[ids]]] = True
         across = np.flatnonzero(seen.ends[ids[:-1]] & seen.starts[ids[1:]])
         whole[post[across]] = True
@@ -154,6 +164,35 @@ class WordPlanner:
             masks[i] |= bits
         result: list[int] = np.flatnonzero(whole).tolist()
         return result
+
+    def _model(
+        self,
+        seen: _Seen,
+        table: _Table,
+        ids: npt.NDArray[np.int64],
+        post: npt.NDArray[np.int64],
+        found: npt.NDArray[np.int64],
+        whole: npt.NDArray[np.bool_],
+    ) -> None:
+        """The profanity model's gates: most posts are ruled out by their reach; the others
+        are scored from their words' model words, unless a word may belong to an idiom the
+        scanner leaves out (then the text planner scores the post without it)."""
+        count = len(found)
+        reach = np.bincount(post, weights=seen.reach[ids], minlength=count)
+        near = reach >= self.reach_needed
+        if not near.any():
+            return
+        idiomatic = np.zeros(count, dtype=bool)
+        idiomatic[post[seen.idiomatic[ids]]] = True
+        whole |= near & idiomatic
+        scored = near & ~idiomatic
+        at = np.flatnonzero(scored[post])
+        if not len(at):
+            return
+        texts, columns, counts = table.model_words(ids[at], post[at])
+        probability = self.model.probabilities(texts, columns, counts, count)
+        for bit, threshold in self.scored:
+            found[scored & (probability >= threshold - _MODEL_MARGIN)] |= bit
 
     def _pairs(
         self,
@@ -216,14 +255,17 @@ class _Seen:
         self.pairs_started = np.zeros(capacity, dtype=bool)  # may start one
         self.ended: dict[int, frozenset[int]] = {}  # which pairs
         self.started: dict[int, frozenset[int]] = {}
+        self.idiomatic = np.zeros(capacity, dtype=bool)  # may belong to a harmless idiom
+        self.model_first = np.zeros(capacity, dtype=np.int64)  # its model words in the table
+        self.model_count = np.zeros(capacity, dtype=np.int64)
         self.named = np.zeros(capacity, dtype=bool)  # holds a keyword of the register
         self.events: dict[int, frozenset[int]] = {}  # the events whose keywords it holds
 
     def grown(self, capacity: int) -> _Seen:
         bigger = _Seen(capacity, len(self.counts))
         size = len(self.mask)
-        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named")
-        for name in (*names, "pairs_ended", "pairs_started"):
+        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named", "idiomatic")
+        for name in (*names, "pairs_ended", "pairs_started", "model_first", "model_count"):
             getattr(bigger, name)[:size] = getattr(self, name)
         bigger.counts[:, :size] = self.counts
         bigger.pair_terms = self.pair_terms
@@ -247,26 +289,48 @@ class _Table:
         self.seen = _Seen(1024, len(words.counts))
         self.phrases = _phrase_rules(words, context)
         self.bigrams: dict[int, bool] = {}  # (word << 32 | next word) -> may join a term
+        self.squeezed: list[str] = [""]  # each word's squeezed text
+        # Every word's model words (vocabulary column, count), one word after another.
+        self.columns = np.zeros(1024, dtype=np.int64)
+        self.column_counts = np.zeros(1024, dtype=np.int64)
+        self.columns_used = 0
 
     def snapshot(self) -> _Seen:
         return self.seen
 
+    def model_words(
+        self, ids: npt.NDArray[np.int64], posts: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(post, column, count) for each distinct model word of the posts made of these
+        words (``posts`` tells each word's post), as ``ProfanityModel.words_of`` gives them."""
+        seen = self.seen
+        lengths = seen.model_count[ids]
+        total = int(lengths.sum())
+        offsets = np.repeat(seen.model_first[ids] - (np.cumsum(lengths) - lengths), lengths)
+        where = offsets + np.arange(total)
+        width = self.words.model.vocabulary_size
+        keys = np.repeat(posts, lengths) * width + self.columns[where]
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse, self.column_counts[where]).astype(np.int64)
+        return distinct // width, distinct % width, counts
+
     def joined(self, ids: npt.NDArray[np.int64], seen: _Seen) -> npt.NDArray[np.int64]:
         """The positions in ``ids`` where a word and the next may hold a term of several
         words across the whitespace between them. Word pairs are judged once per table."""
-        at = np.flatnonzero(seen.pairs_ended[ids[:-1]] & seen.pairs_started[ids[1:]])
+        at = np.flatnonzero(seen.pairs_ended[ids[:-1]] | seen.pairs_started[ids[1:]])
         if not len(at):
             return at
         keys = (ids[at] << 32) | ids[at + 1]
         distinct, where = np.unique(keys, return_inverse=True)
-        verdicts = self.bigrams
+        verdicts, joins, texts = self.bigrams, self.phrases.joins, self.squeezed
+        none: frozenset[int] = frozenset()
         judged = []
         for key in distinct.tolist():
             verdict = verdicts.get(key)
             if verdict is None:
-                verdict = verdicts[key] = bool(
-                    seen.ended[key >> 32] & seen.started[key & 0xFFFFFFFF]
-                )
+                left, right = key >> 32, key & 0xFFFFFFFF
+                ended, started = seen.ended.get(left, none), seen.started.get(right, none)
+                verdict = verdicts[key] = joins(ended, texts[left], started, texts[right])
             judged.append(verdict)
         found: npt.NDArray[np.int64] = at[np.array(judged, dtype=bool)[where]]
         return found
@@ -310,9 +374,28 @@ class _Table:
         for (i, lexicon), terms in reading.pair_terms.items():
             seen.paired[first + i] = True
             seen.pair_terms.setdefault(first + i, {})[lexicon] = frozenset(terms)
-        for i, word in enumerate(words):
-            self.numbers[word] = first + i
+        self._keep_model_words(reading, first)
+        self.squeezed += reading.squeezed.split(_SQUEEZED_SEPARATOR)
+        self.numbers.update(zip(words, range(first, last), strict=True))
         self.size = last
+
+    def _keep_model_words(self, reading: _WordPass, first: int) -> None:
+        texts, columns, counts = reading.model_words
+        used, needed = self.columns_used, self.columns_used + len(columns)
+        if needed > len(self.columns):
+            capacity = max(needed, 2 * len(self.columns))
+            for name in ("columns", "column_counts"):
+                grown = np.zeros(capacity, dtype=np.int64)
+                grown[:used] = getattr(self, name)[:used]
+                setattr(self, name, grown)
+        self.columns[used:needed] = columns
+        self.column_counts[used:needed] = counts
+        words = len(reading.texts)
+        lengths = np.bincount(texts, minlength=words)
+        self.seen.model_count[first : first + words] = lengths
+        self.seen.model_first[first : first + words] = used + np.cumsum(lengths) - lengths
+        self.seen.idiomatic[first : first + words] = reading.idiomatic
+        self.columns_used = needed
 
 
 class _WordPass(_Pass):
@@ -344,7 +427,7 @@ class _WordPass(_Pass):
                 continue
             self.rules_ended[ended] |= np.uint64(1 << bit)
             self.rules_started[self._words_matching(start, text, starts)] |= np.uint64(1 << bit)
-        self.ends_pairs, self.starts_pairs = self.table.phrases.mark(views["squeezed"])
+        self.ends_pairs, self.starts_pairs = self.table.phrases.mark(*views["squeezed"])
         text, starts = views["squeezed"]
         self.whole[self._words_matching(_SPACE, text, starts)] = True
 
@@ -369,106 +452,28 @@ class _WordPass(_Pass):
 
     def _model(self) -> None:
         words = self.table.words
+        count = len(self.texts)
+        self.idiomatic = np.zeros(count, dtype=bool)
+        empty = np.zeros(0, dtype=np.int64)
+        self.model_words = (empty, empty, empty)
         if words.reach_needed < math.inf:
-            from sixfold.risk.batch import _MARKER
-
-            self.reach = words.model.reach(self.squeezed, len(self.texts), _MARKER)
+            self.model_words = texts, columns, _ = words.model.words_of(self.squeezed, _MARKER)
+            self.reach = words.model.reach_of(texts, columns, count)
+            if words.idioms is not None:
+                ends = [end for end, _ in words.idioms.iter(self.squeezed)]
+                self.idiomatic[np.searchsorted(self.squeezed_starts, ends, "right") - 1] = True
 
 
 def _every_event(events: Any) -> Any:
     return _active_automaton(events, frozenset(str(i) for i in range(len(events.events))))
 
 
-def _phrase_rules(words: WordPlanner, context: Context) -> _Phrases:
+def _phrase_rules(words: WordPlanner, context: Context) -> Phrases:
     """The terms of several words: of the gate lexicons, the register's keywords and the
     policy's confidential terms."""
-    phrases = [*words.phrases]
+    terms = [*words.phrases]
     if words.planner.events_mask and context.events.events:
-        phrases += context.events._index.keys()
+        terms += context.events._index.keys()
     if words.planner.terms_mask:
-        phrases += context.policy.terms_index.keys()
-    return _phrases(frozenset(p for p in phrases if " " in p))
-
-
-@functools.lru_cache(maxsize=8)
-def _phrases(phrases: frozenset[str]) -> _Phrases:
-    return _Phrases(phrases)
-
-
-class _Phrases:
-    """Where a term of several words may run across whitespace.
-
-    A term's spaces match the spaces of the squeezed view, and a word's squeezed text has none
-    (a word holding a character that folds to a space goes to the text planner), so each of
-    the term's spaces falls between two neighbouring words of the post. It is enough to look
-    for one of them: a word that ends with the term's word before that space, followed by one
-    that starts with the word after it. The space chosen is the one between the rarest pair
-    of words (by the document frequencies of alt-profanity-check's vectoriser), so "shot at
-    the" is looked for as "shot" + "at", not "at" + "the". ``mark`` finds, for each word, the
-    pairs it may end and the pairs it may start."""
-
-    def __init__(self, phrases: frozenset[str]) -> None:
-        rarity = _rarity()
-        pairs = sorted(
-            {
-                max(itertools.pairwise(p.split(" ")), key=lambda pair: sum(map(rarity, pair)))
-                for p in phrases
-            }
-        )
-        self.firsts: dict[str, set[int]] = {}
-        self.seconds: dict[str, set[int]] = {}
-        for n, (first, second) in enumerate(pairs):
-            self.firsts.setdefault(first, set()).add(n)
-            self.seconds.setdefault(second, set()).add(n)
-        self._ends = _automaton(self.firsts)
-        self._starts = _automaton(self.seconds)
-
-    def mark(self, view: tuple[str, list[int]]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-        """For the words of a joined view (separated by text that starts and ends with the
-        separator): the pairs each may end, and the pairs each may start, by word."""
-        text, begins = view
-        size = len(text)
-        ends: dict[int, set[int]] = {}
-        starts: dict[int, set[int]] = {}
-        if self._ends is not None:
-            for last, word in self._ends.iter(text):
-                if last + 1 == size or text[last + 1] == SEPARATOR:
-                    at = bisect.bisect_right(begins, last) - 1
-                    ends.setdefault(at, set()).update(self.firsts[word])
-        if self._starts is not None:
-            for last, word in self._starts.iter(text):
-                first = last + 1 - len(word)
-                if first == 0 or text[first - 1] == SEPARATOR:
-                    at = bisect.bisect_right(begins, first) - 1
-                    starts.setdefault(at, set()).update(self.seconds[word])
-        return ends, starts
-
-
-@functools.cache
-def _rarity() -> Any:
-    """How rare a word is: the highest inverse document frequency of its parts in the profanity
-    model's training texts. The model's vectoriser left out English stop words ("at", "the")
-    and one-letter parts ("i'm"), which are the commonest of all; a part it never saw
-    otherwise is rarer than any it did."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    from sixfold.risk.profanity_model import TOKEN_PATTERN, ProfanityModel
-
-    idf = ProfanityModel.from_package().idf_by_word()
-    unseen = max(idf.values(), default=0.0) + 1.0
-
-    def rarity(word: str) -> float:
-        parts = [p for p in TOKEN_PATTERN.findall(word) if p not in ENGLISH_STOP_WORDS]
-        return max((idf.get(p, unseen) for p in parts), default=0.0)
-
-    return rarity
-
-
-def _automaton(words: dict[str, set[int]]) -> Any:
-    if not words:
-        return None
-    automaton: Any = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
+        terms += context.policy.terms_index.keys()
+    return phrases(frozenset(terms))
