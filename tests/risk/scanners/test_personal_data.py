@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sixfold.risk import Policy, Severity
+from sixfold.risk.document import fold_text
+from sixfold.risk.scanners.personal_data import _NUMBER_GATE
 from tests.risk.helpers import by_scanner, check
 
 
@@ -49,3 +53,26 @@ def test_emails_role_addresses_and_public_contacts() -> None:
 
 def test_dates_prices_and_order_numbers_are_not_personal_data() -> None:
     assert _found("Sale ends 2024-11-29, order #100234, $1,299.99") == []
+
+
+_NUMBERS = [
+    "4111 1111 1111 1111", "5555-5555-5555-4444", "DE89 3704 0044 0532 0130 00",
+    "GB82 WEST 1234 5698 7654 32", "MT84 MALT 0110 0001 2345 MTLC AST0 01S", "123-45-6789",
+    "111.444.777-35", "12345678Z", "2345 6789 0124", "RSSMRA85T10A562S", "BSN 111222333",
+    "NHS no. 943 476 5919", "+61 491 570 156", "020 7946 0018", "(212) 555-0123",
+    "1-800-273-8255", "+44 (0)20 7946 0958",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_NUMBERS) | st.text(alphabet="0123456789 ().-+/ab#", max_size=24),
+        min_size=1,
+        max_size=4,
+    ).map(" ".join)
+)
+def test_every_number_the_scanner_reports_opens_its_gate(text: str) -> None:
+    numbers = [f for f in _found(text) if "@" not in f[0]]
+    if numbers:
+        assert _NUMBER_GATE.search(fold_text(text)), (text, numbers)
