@@ -41,6 +41,7 @@ _PHRASES = sorted(
     }
 )
 _PIECES = [
+    "\u200b", "\u2060", "\xad", "\u0301", "\ufe0f",  # words that fold to nothing
     "keep", "it", "quiet", "sold", "to", "at", "the", "bar", "for", "every", "each", "1", "one",
     "rt", "like", "goal", "#", "#tag", "<a", "<A", "href", "f", "u", "c", "k", "f.", "u.", "a",
     "$", "@", "sh1t", "fuck", "shoot", "photo", "sale", "20%", "off", "shop", "example.com",
@@ -97,6 +98,10 @@ def test_a_batch_of_such_posts_gets_the_verdicts_of_its_posts(texts: list[str]) 
         "1 RT = 1 meal",  # a gate pattern across whitespace
         "f u c k this",  # spelled out across words
         "photo shoot was fucking great",  # the model's score depends on the idiom left out
+        "s \u200b h \u200b i \u200b t",  # a word that folds to nothing joins its neighbours
+        "1 \u2060 RT = 1 meal for a child",
+        "f \xad u \xad c \xad k",
+        "s \u0301 h \u0301 i \u0301 t",
     ],
 )
 def test_posts_a_word_cannot_decide_go_to_the_text_planner(text: str) -> None:

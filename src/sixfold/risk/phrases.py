@@ -67,15 +67,12 @@ def phrases(terms: frozenset[str]) -> Phrases:
 
 
 class Phrases:
-    """The chosen pair of neighbouring words of each term of several words.
-
-    Only the rarer word of a pair is looked for when a word is read (``mark``): a word that
-    ends with it (when it is the pair's first) or starts with it (the second). Whether the
-    neighbouring word fits the other half is checked once per pair of words (``joins``)."""
+    """The chosen pair of neighbouring words of each term of several words, numbered; ``mark``
+    finds, for each word of a joined view, the pairs it may end and the pairs it may start."""
 
     def __init__(self, terms: frozenset[str]) -> None:
         rare = rarity()
-        self.pairs = sorted(
+        pairs = sorted(
             {
                 max(
                     itertools.pairwise(t.split(" ")), key=lambda pair: rare(pair[0]) + rare(pair[1])
@@ -84,22 +81,18 @@ class Phrases:
                 if " " in t
             }
         )
-        # rarer word -> the pairs it is the rarer half of, for either side
-        self.firsts: dict[str, list[int]] = {}
-        self.seconds: dict[str, list[int]] = {}
-        for n, (first, second) in enumerate(self.pairs):
-            if rare(first) >= rare(second):
-                self.firsts.setdefault(first, []).append(n)
-            else:
-                self.seconds.setdefault(second, []).append(n)
+        self.firsts: dict[str, set[int]] = {}
+        self.seconds: dict[str, set[int]] = {}
+        for n, (first, second) in enumerate(pairs):
+            self.firsts.setdefault(first, set()).add(n)
+            self.seconds.setdefault(second, set()).add(n)
         # Keys carry the separator, so they only match where a word ends or starts.
         self._ends = _keyed({word + SEPARATOR: word for word in self.firsts})
         self._starts = _keyed({SEPARATOR + word: word for word in self.seconds})
 
     def mark(self, text: str, begins: list[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
         """For the words of ``text`` (each starting at ``begins``, separated by text that starts
-        and ends with the separator), by word: the pairs whose rarer first half it ends with,
-        and those whose rarer second half it starts with."""
+        and ends with the separator), by word: the pairs it may end and those it may start."""
         ends: dict[int, set[int]] = {}
         starts: dict[int, set[int]] = {}
         # One separator more at each end, so the first and last words have one on both sides;
@@ -114,15 +107,6 @@ class Phrases:
                 at = bisect.bisect_right(begins, last - len(word)) - 1
                 starts.setdefault(at, set()).update(self.seconds[word])
         return ends, starts
-
-    def joins(self, ended: Iterable[int], left: str, started: Iterable[int], right: str) -> bool:
-        """Whether squeezed words ``left`` then ``right`` may hold a pair across the space
-        between them: ``ended`` are the pairs whose first half ``left`` ends with and
-        ``started`` those whose second half ``right`` starts with, as ``mark`` found them."""
-        pairs = self.pairs
-        return any(right.startswith(pairs[n][1]) for n in ended) or any(
-            left.endswith(pairs[n][0]) for n in started
-        )
 
 
 def _keyed(keys: dict[str, str]) -> Any:

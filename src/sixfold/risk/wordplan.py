@@ -47,7 +47,6 @@ import numpy.typing as npt
 from sixfold.risk.batch import (
     _MARKER,
     _MODEL_MARGIN,
-    _SQUEEZED_SEPARATOR,
     SEPARATOR,
     CharacterCount,
     _active_automaton,
@@ -69,6 +68,9 @@ WHITESPACE = (
 _BETWEEN = f" {SEPARATOR} "
 # A table is dropped and started afresh when it holds this many words.
 _WORDS_KEPT = 1 << 17
+# ... or this many characters in its words, or this many judged pairs of neighbouring words.
+_CHARACTERS_KEPT = 1 << 22
+_PAIRS_KEPT = 1 << 18
 _TABLES_KEPT = 4
 _RULE_BITS = 64
 _SPACE = re.compile(" ")
@@ -99,7 +101,7 @@ class WordPlanner:
             (
                 view,
                 re.compile(rf"(?:{end})(?=\x00|\Z)"),
-                re.compile(rf"(?:\A|(?<=\x00))(?:{start})") if start else None,
+                re.compile(rf"\x00(?:{start})") if start else None,
             )
             for view, end, start in rules
         ]
@@ -229,9 +231,10 @@ class WordPlanner:
                 found[i] |= self.planner.events_mask
 
     def _table(self, context: Context) -> _Table:
-        key = (context.events, context.policy.terms_index)
+        # The policy's terms, not the policy: every Context() holds a policy of its own.
+        key = (context.events, context.policy.confidential_terms)
         table = self._tables.get(key)
-        if table is None or table.size > _WORDS_KEPT:
+        if table is None or table.full():
             table = self._tables[key] = _Table(self, context)
             while len(self._tables) > _TABLES_KEPT:
                 self._tables.popitem(last=False)
@@ -289,7 +292,7 @@ class _Table:
         self.seen = _Seen(1024, len(words.counts))
         self.phrases = _phrase_rules(words, context)
         self.bigrams: dict[int, bool] = {}  # (word << 32 | next word) -> may join a term
-        self.squeezed: list[str] = [""]  # each word's squeezed text
+        self.characters = 0
         # Every word's model words (vocabulary column, count), one word after another.
         self.columns = np.zeros(1024, dtype=np.int64)
         self.column_counts = np.zeros(1024, dtype=np.int64)
@@ -297,6 +300,13 @@ class _Table:
 
     def snapshot(self) -> _Seen:
         return self.seen
+
+    def full(self) -> bool:
+        return (
+            self.size > _WORDS_KEPT
+            or self.characters > _CHARACTERS_KEPT
+            or len(self.bigrams) > _PAIRS_KEPT
+        )
 
     def model_words(
         self, ids: npt.NDArray[np.int64], posts: npt.NDArray[np.int64]
@@ -317,20 +327,19 @@ class _Table:
     def joined(self, ids: npt.NDArray[np.int64], seen: _Seen) -> npt.NDArray[np.int64]:
         """The positions in ``ids`` where a word and the next may hold a term of several
         words across the whitespace between them. Word pairs are judged once per table."""
-        at = np.flatnonzero(seen.pairs_ended[ids[:-1]] | seen.pairs_started[ids[1:]])
+        at = np.flatnonzero(seen.pairs_ended[ids[:-1]] & seen.pairs_started[ids[1:]])
         if not len(at):
             return at
         keys = (ids[at] << 32) | ids[at + 1]
         distinct, where = np.unique(keys, return_inverse=True)
-        verdicts, joins, texts = self.bigrams, self.phrases.joins, self.squeezed
-        none: frozenset[int] = frozenset()
+        verdicts = self.bigrams
         judged = []
         for key in distinct.tolist():
             verdict = verdicts.get(key)
             if verdict is None:
-                left, right = key >> 32, key & 0xFFFFFFFF
-                ended, started = seen.ended.get(left, none), seen.started.get(right, none)
-                verdict = verdicts[key] = joins(ended, texts[left], started, texts[right])
+                verdict = verdicts[key] = bool(
+                    seen.ended[key >> 32] & seen.started[key & 0xFFFFFFFF]
+                )
             judged.append(verdict)
         found: npt.NDArray[np.int64] = at[np.array(judged, dtype=bool)[where]]
         return found
@@ -375,8 +384,8 @@ class _Table:
             seen.paired[first + i] = True
             seen.pair_terms.setdefault(first + i, {})[lexicon] = frozenset(terms)
         self._keep_model_words(reading, first)
-        self.squeezed += reading.squeezed.split(_SQUEEZED_SEPARATOR)
         self.numbers.update(zip(words, range(first, last), strict=True))
+        self.characters += sum(map(len, words))
         self.size = last
 
     def _keep_model_words(self, reading: _WordPass, first: int) -> None:
@@ -426,7 +435,19 @@ class _WordPass(_Pass):
                 self.whole[ended] = True
                 continue
             self.rules_ended[ended] |= np.uint64(1 << bit)
-            self.rules_started[self._words_matching(start, text, starts)] |= np.uint64(1 << bit)
+            # The separator before each word starts the pattern, which the search skips to;
+            # a match is kept where a word starts right after it.
+            begun = np.array([m.start() for m in start.finditer(SEPARATOR + text)], dtype=np.int64)
+            words = np.searchsorted(starts, begun)
+            kept = words < len(starts)
+            words, begun = words[kept], begun[kept]
+            self.rules_started[words[np.asarray(starts)[words] == begun]] |= np.uint64(1 << bit)
+        # A word that folds to nothing (invisible characters, combining marks) vanishes from
+        # the post's views, and its neighbours meet across it: "s \u200b h \u200b i t".
+        _, folded_starts = views["folded"]
+        ends = [*folded_starts[1:], len(views["folded"][0]) + len(SEPARATOR)]
+        vanished = np.flatnonzero(np.subtract(ends, folded_starts) == len(SEPARATOR))
+        self.whole[vanished] = True
         self.ends_pairs, self.starts_pairs = self.table.phrases.mark(*views["squeezed"])
         text, starts = views["squeezed"]
         self.whole[self._words_matching(_SPACE, text, starts)] = True
