@@ -82,6 +82,21 @@ def test_a_post_planned_from_its_words_gets_every_gate_its_text_opens(texts: lis
             assert expected & ~masks[i] == 0, (texts[i], expected, masks[i])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#stayKeep it quiet",  # a term starting mid-word, at a hashtag's capital
+        "x.f.u.c.k you",  # a term starting inside a letter-by-letter spelling
+        "(keep it quiet)",  # after punctuation
+        "numbers look great,keep it quiet",
+    ],
+)
+def test_terms_of_several_words_starting_mid_word_are_found(text: str) -> None:
+    masks = [_PLANNER.ungated]
+    whole = _PLANNER._words.plan([text], [DAY], CONTEXT, masks)
+    assert whole == [0] or _text_masks([text], CONTEXT)[0] & ~masks[0] == 0
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(posts, min_size=1, max_size=8))
 def test_a_batch_of_such_posts_gets_the_verdicts_of_its_posts(texts: list[str]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 import ahocorasick
@@ -90,9 +90,16 @@ class Phrases:
         self._ends = _keyed({word + SEPARATOR: word for word in self.firsts})
         self._starts = _keyed({SEPARATOR + word: word for word in self.seconds})
 
-    def mark(self, text: str, begins: list[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    def mark(
+        self, text: str, begins: list[int], joinable: Container[int]
+    ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
         """For the words of ``text`` (each starting at ``begins``, separated by text that starts
-        and ends with the separator), by word: the pairs it may end and those it may start."""
+        and ends with the separator), by word: the pairs it may end and those it may start.
+
+        A term's match starts mid-word only inside a hashtag or a letter-by-letter spelling
+        (lexicon._accept), so a word ends a pair's first half only where that half follows
+        the word's start or a character that is not a letter or digit, unless the word is in
+        ``joinable`` (it has a hashtag or was spelled out)."""
         ends: dict[int, set[int]] = {}
         starts: dict[int, set[int]] = {}
         # One separator more at each end, so the first and last words have one on both sides;
@@ -101,7 +108,9 @@ class Phrases:
         if self._ends is not None:
             for last, word in self._ends.iter(padded):
                 at = bisect.bisect_right(begins, last - 2) - 1
-                ends.setdefault(at, set()).update(self.firsts[word])
+                before = padded[last - len(word) - 1]
+                if before == SEPARATOR or not before.isalnum() or at in joinable:
+                    ends.setdefault(at, set()).update(self.firsts[word])
         if self._starts is not None:
             for last, word in self._starts.iter(padded):
                 at = bisect.bisect_right(begins, last - len(word)) - 1

@@ -448,7 +448,12 @@ class _WordPass(_Pass):
         ends = [*folded_starts[1:], len(views["folded"][0]) + len(SEPARATOR)]
         vanished = np.flatnonzero(np.subtract(ends, folded_starts) == len(SEPARATOR))
         self.whole[vanished] = True
-        self.ends_pairs, self.starts_pairs = self.table.phrases.mark(*views["squeezed"])
+        joinable = {
+            i
+            for i, (tag, loose) in enumerate(zip(self.tagged, self.loose, strict=True))
+            if tag or loose
+        }
+        self.ends_pairs, self.starts_pairs = self.table.phrases.mark(*views["squeezed"], joinable)
         text, starts = views["squeezed"]
         self.whole[self._words_matching(_SPACE, text, starts)] = True
 
