@@ -110,7 +110,6 @@ def test_a_batch_of_such_posts_gets_the_verdicts_of_its_posts(texts: list[str]) 
         "numbers look great, keep it quiet until the board meets",  # a term across words
         "Numbers look great, keep\xa0it\xa0quiet",  # whitespace that folds to a space
         "keep¨it quiet",  # a character that folds to a space, inside a word
-        "1 RT = 1 meal",  # a gate pattern across whitespace
         "f u c k this",  # spelled out across words
         "photo shoot was fucking great",  # the model's score depends on the idiom left out
         "s \u200b h \u200b i \u200b t",  # a word that folds to nothing joins its neighbours
@@ -122,6 +121,22 @@ def test_a_batch_of_such_posts_gets_the_verdicts_of_its_posts(texts: list[str]) 
 def test_posts_a_word_cannot_decide_go_to_the_text_planner(text: str) -> None:
     masks = [_PLANNER.ungated]
     assert _PLANNER._words.plan([text], [DAY], CONTEXT, masks) == [0]
+
+
+@pytest.mark.parametrize(
+    ("text", "scanner"),
+    [
+        ("1 RT = 1 meal for a child", "tragedy_promotion"),  # a gate pattern across words
+        ("card 4111 1111 1111 1111 exp", "personal_data"),
+        ("click <a href=x>here</a>", "links"),
+        ("broken # tag", "hygiene"),
+    ],
+)
+def test_a_gate_pattern_across_words_opens_its_gate(text: str, scanner: str) -> None:
+    masks = [_PLANNER.ungated]
+    assert _PLANNER._words.plan([text], [DAY], CONTEXT, masks) == []
+    bit = next(1 << i for i, s in enumerate(_PLANNER.scanners) if s.name == scanner)
+    assert masks[0] & bit
 
 
 def test_a_post_the_model_scores_at_the_threshold_opens_the_model_s_gates() -> None:

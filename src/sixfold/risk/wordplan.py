@@ -102,9 +102,12 @@ class WordPlanner:
         self.counts = [
             (bit, check) for bit, gate in bits for check in gate.counts
         ]  # (bit, (view, class, minimum))
+        # A gate's own rule opens that gate; a spelling across words changes every view, so
+        # its posts go to the text planner (bit 0 is that rule's).
         rules = [_SPELLED_ACROSS, *(rule for _, gate in bits for rule in gate.across)]
+        self.rule_gates = [0, *(bit for bit, gate in bits for _ in gate.across)]
         # A rule with nothing after the whitespace is met by the whitespace that ends a post
-        # too, where no word follows: a word ending so sends its posts to the text planner.
+        # too, where no word follows: a word ending so opens the rule's gate by itself.
         self.rules = [
             (
                 view,
@@ -165,8 +168,14 @@ class WordPlanner:
         if self.reach_needed < math.inf:
             self._model(seen, table, ids, post, found, whole)
         whole[post[seen.whole[ids]]] = True
-        across = np.flatnonzero(seen.ends[ids[:-1]] & seen.starts[ids[1:]])
-        whole[post[across]] = True
+        both = seen.ends[ids[:-1]] & seen.starts[ids[1:]]
+        at = np.flatnonzero(both)
+        for rule, gate in enumerate(self.rule_gates):
+            met = post[at[(both[at] >> np.uint64(rule)) & np.uint64(1) == 1]]
+            if gate:
+                found[met] |= gate
+            else:
+                whole[met] = True
         whole[post[joined_at]] = True
         self._pairs(seen, ids, post, found)
         self._events(seen, ids, post, days, context, found)
@@ -436,11 +445,13 @@ class _WordPass(_Pass):
         super().run()
         views = self.views
         rules = self.table.words.rules
+        gates = self.table.words.rule_gates
         for bit, (view, end, start) in enumerate(rules):
             text, starts = views[view]
             ended = self._words_matching(end, text, starts)
             if start is None:
-                self.whole[ended] = True
+                for word in ended.tolist():
+                    self.masks[word] |= gates[bit]
                 continue
             self.rules_ended[ended] |= np.uint64(1 << bit)
             # The separator before each word starts the pattern, which the search skips to;
