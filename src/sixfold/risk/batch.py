@@ -135,7 +135,13 @@ class BatchPlanner:
         masks = [self.ungated] * len(texts)
         documents: dict[int, Document] = {}
         if self.ungated != self.everything and texts:
-            whole = self._words.plan(texts, days, context, masks)
+            whole, unscored = self._words.plan(texts, days, context, masks)
+            if unscored:
+                scores = [0] * len(unscored)
+                subset = [texts[i] for i in unscored]
+                _ModelPass(self, subset, [days[i] for i in unscored], context, scores).run()
+                for k, i in enumerate(unscored):
+                    masks[i] |= scores[k]
             if whole:
                 # The posts whose words alone could not decide are planned on their text.
                 chosen = [self.ungated] * len(whole)
@@ -372,6 +378,16 @@ class _Pass:
                 self.masks[i] |= bit
             for i in self.model_open:
                 self.masks[i] |= bit
+
+
+class _ModelPass(_Pass):
+    """Only what the profanity model's gates need: the squeezed texts, the idioms the scanner
+    leaves out of them (and the lexicon gates, found on the way) and the model's scores."""
+
+    def run(self) -> None:
+        self.views = self._views()
+        self._lexicons()
+        self._model()
 
 
 # A batch usually falls on the same day or days, so the last few are kept (thread-safe).

@@ -138,12 +138,13 @@ class WordPlanner:
 
     def plan(
         self, texts: Sequence[str], days: Sequence[dt.date], context: Context, masks: list[int]
-    ) -> list[int]:
-        """Fills in ``masks`` for the posts that their words decide; returns the others, in
-        order, which the text planner must read whole."""
+    ) -> tuple[list[int], list[int]]:
+        """Fills in ``masks`` for the posts that their words decide. Returns, in order, the
+        posts the text planner must read whole, and those it must score with the profanity
+        model (the rest of their plan is in ``masks``)."""
         count = len(texts)
         if not self.usable:
-            return list(range(count))
+            return list(range(count)), []
         whole = np.zeros(count, dtype=bool)
         joined = _BETWEEN.join(texts)
         if joined.count(SEPARATOR) >= count:
@@ -165,8 +166,9 @@ class WordPlanner:
         for k, (bit, (_, _, minimum)) in enumerate(self.counts):
             totals = np.bincount(post, weights=seen.counts[k][ids], minlength=count)
             found[totals >= minimum] |= bit
+        unscored = np.zeros(count, dtype=bool)
         if self.reach_needed < math.inf:
-            self._model(seen, table, ids, post, found, whole)
+            self._model(seen, table, ids, post, found, unscored)
         whole[post[seen.whole[ids]]] = True
         both = seen.ends[ids[:-1]] & seen.starts[ids[1:]]
         at = np.flatnonzero(both)
@@ -181,8 +183,7 @@ class WordPlanner:
         self._events(seen, ids, post, days, context, found)
         for i, bits in enumerate(found.tolist()):
             masks[i] |= bits
-        result: list[int] = np.flatnonzero(whole).tolist()
-        return result
+        return np.flatnonzero(whole).tolist(), np.flatnonzero(unscored & ~whole).tolist()
 
     def _model(
         self,
@@ -191,11 +192,12 @@ class WordPlanner:
         ids: npt.NDArray[np.int64],
         post: npt.NDArray[np.int64],
         found: npt.NDArray[np.int64],
-        whole: npt.NDArray[np.bool_],
+        unscored: npt.NDArray[np.bool_],
     ) -> None:
         """The profanity model's gates: most posts are ruled out by their reach; the others
         are scored from their words' model words, unless a word may belong to an idiom the
-        scanner leaves out (then the text planner scores the post without it)."""
+        scanner leaves out (those are marked in ``unscored``, for the text planner to score
+        without the idiom)."""
         count = len(found)
         reach = np.bincount(post, weights=seen.reach[ids], minlength=count)
         near = reach >= self.reach_needed
@@ -203,7 +205,7 @@ class WordPlanner:
             return
         idiomatic = np.zeros(count, dtype=bool)
         idiomatic[post[seen.idiomatic[ids]]] = True
-        whole |= near & idiomatic
+        unscored |= near & idiomatic
         scored = near & ~idiomatic
         at = np.flatnonzero(scored[post])
         if not len(at):
