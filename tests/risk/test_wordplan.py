@@ -42,6 +42,7 @@ _PHRASES = sorted(
 )
 _PIECES = [
     "\u200b", "\u2060", "\xad", "\u0301", "\ufe0f",  # words that fold to nothing
+    "212", "555", "0199", "-", "(", ")", ".", "BSN", "1111",  # numbers spread over words
     "keep", "it", "quiet", "sold", "to", "at", "the", "bar", "for", "every", "each", "1", "one",
     "rt", "like", "goal", "#", "#tag", "<a", "<A", "href", "f", "u", "c", "k", "f.", "u.", "a",
     "$", "@", "sh1t", "fuck", "shoot", "photo", "sale", "20%", "off", "shop", "example.com",
@@ -137,6 +138,8 @@ def test_posts_a_word_cannot_decide_go_to_the_text_planner(text: str) -> None:
     [
         ("1 RT = 1 meal for a child", "tragedy_promotion"),  # a gate pattern across words
         ("card 4111 1111 1111 1111 exp", "personal_data"),
+        ("call 212 - 555 - 0199", "personal_data"),  # words of separators alone
+        ("her number 020 ( 7946 ) 0018", "personal_data"),
         ("click <a href=x>here</a>", "links"),
         ("broken # tag", "hygiene"),
     ],

@@ -210,7 +210,7 @@ class WordPlanner:
         at = np.flatnonzero(scored[post])
         if not len(at):
             return
-        texts, columns, counts = table.model_words(ids[at], post[at])
+        texts, columns, counts = table.model_words(seen, ids[at], post[at])
         probability = self.model.probabilities(texts, columns, counts, count)
         for bit, threshold in self.scored:
             found[scored & (probability >= threshold - _MODEL_MARGIN)] |= bit
@@ -328,11 +328,12 @@ class _Table:
         )
 
     def model_words(
-        self, ids: npt.NDArray[np.int64], posts: npt.NDArray[np.int64]
+        self, seen: _Seen, ids: npt.NDArray[np.int64], posts: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(post, column, count) for each distinct model word of the posts made of these
-        words (``posts`` tells each word's post), as ``ProfanityModel.words_of`` gives them."""
-        seen = self.seen
+        words (``posts`` tells each word's post), as ``ProfanityModel.words_of`` gives them.
+        ``seen`` is the snapshot the words were numbered in; the flat columns only grow, and
+        a grown copy keeps every entry already written."""
         lengths = seen.model_count[ids]
         total = int(lengths.sum())
         offsets = np.repeat(seen.model_first[ids] - (np.cumsum(lengths) - lengths), lengths)

@@ -34,6 +34,12 @@ def test_numbers_failing_their_checksum_are_ignored() -> None:
     assert _found("ref DE00 3704 0044 0532 0130 00") == []
 
 
+def test_a_labelled_number_too_short_to_be_one_is_ignored() -> None:
+    # python-stdnum would pad "12-34--56" to the valid BSN 000123456.
+    assert _found("BSN 12-34--56") == []
+    assert _found("BSN: 123 - 456") == []
+
+
 def test_evasion_with_fullwidth_digits() -> None:
     assert _found("card ４１１１ １１１１ １１１１ １１１１")[0][1] is Severity.BLOCK
 

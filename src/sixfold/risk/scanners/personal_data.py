@@ -43,6 +43,7 @@ _NUMBER_GATE = re.compile(
     r"|\d[a-z]\d{2}[a-z]\d{3})"  # the middle of a codice fiscale
 )
 _CARD_DIGITS = 13
+_LABELLED_DIGITS = 8
 _ROLE_MAILBOXES = frozenset(
     [
         "support",
@@ -167,7 +168,14 @@ class PersonalDataScanner(BaseScanner):
     # except IBANs and the codice fiscale, which have a shape of their own.
     gate = Gate(
         folded=(re.compile(r"@(?<=[\w.+-]@)[\w-]{1,63}\."), _NUMBER_GATE),
-        across=(("folded", r"\d[().\-]*", r"[().\-]*\d"),),  # "020 7946 0018"
+        # "020 7946 0018", and "212 - 555 - 0199": a word of separators alone joins both ways.
+        across=(
+            (
+                "folded",
+                r"\d[().\-]*|(?<![^\x00])[().\-]+",
+                r"[().\-]*\d|[().\-]+(?=\x00|\Z)",
+            ),
+        ),
     )
 
     def scan(self, document: Document, context: Context) -> list[Finding]:
@@ -268,6 +276,10 @@ def _national_ids(text: str) -> Iterator[Candidate]:
 def _labelled_ids(text: str) -> Iterator[Candidate]:
     for match in _LABELLED.finditer(text):
         label, number = match.group(1), match.group(2)
+        # python-stdnum pads a short number with zeros ("12-34-56" is BSN 000123456);
+        # every one of these numbers has eight digits or more when written out.
+        if sum(c.isdigit() for c in number) < _LABELLED_DIGITS:
+            continue
         for prefix, is_valid, what in _LABEL_VALIDATORS:
             if label.startswith(prefix) and _valid(is_valid, number):
                 yield match.span(2), Severity.BLOCK, f"{what} (its checksum is valid)"
