@@ -202,10 +202,10 @@ def test_a_text_below_the_reach_needed_scores_below_the_threshold(parts: list[st
 
 
 def test_a_full_table_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sixfold.risk.wordplan as wordplan
+    import sixfold.risk.wordtable as wordtable
 
     engine = Engine.from_registry()
-    monkeypatch.setattr(wordplan, "_WORDS_KEPT", 50)
+    monkeypatch.setattr(wordtable, "WORDS_KEPT", 50)
     first = [f"post number {i} with word{i}" for i in range(40)]
     second = [f"another {i} with term{i} fuck" for i in range(40)]
     assert engine.check_many(first, CONTEXT) == [engine.check(t, CONTEXT) for t in first]
