@@ -86,9 +86,8 @@ class WordPlanner:
         self._lock = threading.Lock()
         self._tables: OrderedDict[tuple[object, object], Table] = OrderedDict()
         bits = planner._bits()
-        self.counts = [
-            (bit, check) for bit, gate in bits for check in gate.counts
-        ]  # (bit, (view, class, minimum))
+        # (gate bit, (view, character class, minimum)) of every count gate
+        self.counts = [(bit, check) for bit, gate in bits for check in gate.counts]
         # A gate's own rule opens that gate; a spelling across words changes every view, so
         # its posts go to the text planner (bit 0 is that rule's).
         rules = [_SPELLED_ACROSS, *(rule for _, gate in bits for rule in gate.across)]
@@ -117,7 +116,7 @@ class WordPlanner:
             lowest = min(threshold for _, threshold in self.scored)
             self.reach_needed = self.model.reach_needed(lowest - _MODEL_MARGIN)
         names = {*planner._by_lexicon, *planner._by_pair}
-        self.phrases = index.keys(names) if index is not None else []
+        self.lexicon_terms = index.keys(names) if index is not None else []
         # Words the scanner may leave out of the model's reading (harmless idioms): a word
         # holding the rarest word of one may be left out, so its posts' scores are not known.
         skipped = index.keys(planner._model_skips) if index is not None else []
@@ -158,9 +157,9 @@ class WordPlanner:
             self._model(seen, table, ids, post, found, unscored)
         whole[post[seen.whole[ids]]] = True
         both = seen.ends[ids[:-1]] & seen.starts[ids[1:]]
-        at = np.flatnonzero(both)
+        crossing = np.flatnonzero(both)
         for rule, gate in enumerate(self.rule_gates):
-            met = post[at[(both[at] >> np.uint64(rule)) & np.uint64(1) == 1]]
+            met = post[crossing[(both[crossing] >> np.uint64(rule)) & np.uint64(1) == 1]]
             if gate:
                 found[met] |= gate
             else:
@@ -239,7 +238,7 @@ class WordPlanner:
     def phrases_of(self, context: Context) -> Phrases:
         """The terms of several words: of the gate lexicons, the register's keywords and the
         policy's confidential terms."""
-        terms = [*self.phrases]
+        terms = [*self.lexicon_terms]
         if self.planner.events_mask and context.events.events:
             terms += context.events._index.keys()
         if self.planner.terms_mask:
