@@ -35,7 +35,7 @@ CONTEXT = _context()
 _PLANNER = default_engine()._planner
 _PHRASES = sorted(
     {
-        *_PLANNER._words.lexicon_terms,
+        *(term for term, _ in _PLANNER._words.lexicon_terms),
         *CONTEXT.events._index.keys(),
         *CONTEXT.policy.terms_index.keys(),
     }

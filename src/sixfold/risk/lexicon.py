@@ -102,8 +102,18 @@ class LexiconIndex:
     def keys(self, lexicons: Iterable[str] | None = None) -> list[str]:
         """The normalised terms of the named lexicons (of all, when None), as the automaton
         matches them."""
+        return [key for key, _ in self.keys_and_prefixes(lexicons)]
+
+    def keys_and_prefixes(self, lexicons: Iterable[str] | None = None) -> list[tuple[str, bool]]:
+        """``keys``, each with whether it is a prefix term in one of those lexicons (it then
+        also matches longer words)."""
         wanted = self.names if lexicons is None else frozenset(lexicons)
-        return [key for key, values in self._entries.items() if any(v[1] in wanted for v in values)]
+        found = []
+        for key, values in self._entries.items():
+            kept = [v for v in values if v[1] in wanted]
+            if kept:
+                found.append((key, any(v[3] for v in kept)))
+        return found
 
     def terms(self, lexicon: str) -> list[tuple[str, bool]]:
         """The normalised terms of one lexicon and whether each is a prefix term."""

@@ -16,10 +16,12 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-from collections.abc import Callable, Container, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
 # Words are separated by text that starts and ends with this character (see batch.py).
 SEPARATOR = "\x00"
@@ -62,60 +64,101 @@ def substrings(needles: Iterable[str]) -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def phrases(terms: frozenset[str]) -> Phrases:
+def phrases(terms: frozenset[tuple[str, bool]]) -> Phrases:
     return Phrases(terms)
 
 
 class Phrases:
     """The chosen pair of neighbouring words of each term of several words, numbered; ``mark``
-    finds, for each word of a joined view, the pairs it may end and the pairs it may start."""
+    finds, for each word of a joined view, the pairs it may end and the pairs it may start.
 
-    def __init__(self, terms: frozenset[str]) -> None:
+    A term's match starts mid-word only inside a hashtag or a letter-by-letter spelling, and
+    ends mid-word only there or when it is a prefix term (lexicon._accept). So outside such
+    "joinable" words, a pair's first half must follow the word's start or a character that is
+    not a letter or digit, and its second half must be followed by the word's end or such a
+    character, unless the term is a prefix term ending with it. To find only those, the words
+    are read with every such character written as ``_EDGE``, and the keys carry the edges."""
+
+    def __init__(self, terms: frozenset[tuple[str, bool]]) -> None:
         rare = rarity()
-        pairs = sorted(
-            {
-                max(
-                    itertools.pairwise(t.split(" ")), key=lambda pair: rare(pair[0]) + rare(pair[1])
-                )
-                for t in terms
-                if " " in t
-            }
-        )
+        chosen: dict[tuple[str, str], bool] = {}  # pair -> its second half may run on
+        for term, prefix in terms:
+            words = term.split(" ")
+            if len(words) < 2:
+                continue
+            pairs = list(itertools.pairwise(words))
+            pair = max(pairs, key=lambda p: rare(p[0]) + rare(p[1]))
+            last = prefix and pair == pairs[-1]
+            chosen[pair] = chosen.get(pair, False) or last
         self.firsts: dict[str, set[int]] = {}
         self.seconds: dict[str, set[int]] = {}
-        for n, (first, second) in enumerate(pairs):
+        ends: dict[str, str] = {}
+        starts: dict[str, str] = {}
+        loose_ends: dict[str, str] = {}
+        loose_starts: dict[str, str] = {}
+        for n, ((first, second), runs_on) in enumerate(sorted(chosen.items())):
             self.firsts.setdefault(first, set()).add(n)
             self.seconds.setdefault(second, set()).add(n)
-        # Keys carry the separator, so they only match where a word ends or starts.
-        self._ends = _keyed({word + SEPARATOR: word for word in self.firsts})
-        self._starts = _keyed({SEPARATOR + word: word for word in self.seconds})
+            head, tail = _edged(first), _edged(second)
+            for edge in (SEPARATOR, _EDGE):
+                ends[edge + head + SEPARATOR] = first
+                if not runs_on:
+                    starts[SEPARATOR + tail + edge] = second
+            if runs_on:
+                starts[SEPARATOR + tail] = second
+            loose_ends[first + SEPARATOR] = first
+            loose_starts[SEPARATOR + second] = second
+        self._ends, self._starts = _keyed(ends), _keyed(starts)
+        # Joinable words are read as they are, with keys that carry only the word's edge.
+        self._loose_ends, self._loose_starts = _keyed(loose_ends), _keyed(loose_starts)
 
     def mark(
-        self, text: str, begins: list[int], joinable: Container[int]
+        self, text: str, begins: list[int], joinable: Sequence[int]
     ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
         """For the words of ``text`` (each starting at ``begins``, separated by text that starts
         and ends with the separator), by word: the pairs it may end and those it may start.
-
-        A term's match starts mid-word only inside a hashtag or a letter-by-letter spelling
-        (lexicon._accept), so a word ends a pair's first half only where that half follows
-        the word's start or a character that is not a letter or digit, unless the word is in
-        ``joinable`` (it has a hashtag or was spelled out)."""
+        ``joinable`` are the words that have a hashtag or were spelled out."""
         ends: dict[int, set[int]] = {}
         starts: dict[int, set[int]] = {}
-        # One separator more at each end, so the first and last words have one on both sides;
-        # positions below are in ``text``.
-        padded = SEPARATOR + text + SEPARATOR
-        if self._ends is not None:
-            for last, word in self._ends.iter(padded):
-                at = bisect.bisect_right(begins, last - 2) - 1
-                before = padded[last - len(word) - 1]
-                if before == SEPARATOR or not before.isalnum() or at in joinable:
-                    ends.setdefault(at, set()).update(self.firsts[word])
-        if self._starts is not None:
-            for last, word in self._starts.iter(padded):
-                at = bisect.bisect_right(begins, last - len(word)) - 1
-                starts.setdefault(at, set()).update(self.seconds[word])
+        if self._ends is None:
+            return ends, starts
+        # One separator more at each end, so the first and last words have one on both sides.
+        # A match ending at ``last`` in it ends at ``last - 1`` in ``text``.
+        padded = SEPARATOR + _EDGES.sub(_EDGE, text) + SEPARATOR
+        for last, first in self._ends.iter(padded):  # "...first" + separator
+            _add(ends, bisect.bisect_right(begins, last - 2) - 1, self.firsts[first])
+        for last, second in self._starts.iter(padded):  # separator + "second..."
+            _add(starts, bisect.bisect_right(begins, last - len(second)) - 1, self.seconds[second])
+        if joinable:
+            # Those words again, as they are, each after a separator.
+            pieces = [text[begins[i] : _word_end(text, begins[i])] for i in joinable]
+            loose = SEPARATOR + SEPARATOR.join(pieces) + SEPARATOR
+            opening = np.cumsum([0, *(len(piece) + 1 for piece in pieces)])
+            for last, first in self._loose_ends.iter(loose):
+                k = int(np.searchsorted(opening, last - 1, "right")) - 1
+                _add(ends, joinable[k], self.firsts[first])
+            for last, second in self._loose_starts.iter(loose):
+                k = int(np.searchsorted(opening, last, "right")) - 1
+                _add(starts, joinable[k], self.seconds[second])
         return ends, starts
+
+
+def _add(found: dict[int, set[int]], word: int, pairs: set[int]) -> None:
+    found.setdefault(word, set()).update(pairs)
+
+
+def _word_end(text: str, start: int) -> int:
+    end = text.find(SEPARATOR, start)
+    return len(text) if end < 0 else end
+
+
+# Characters that are neither letters nor digits, written as one when words are marked.
+_EDGES = re.compile(r"[^\w\x00]|_")
+_EDGE = "\x01"
+
+
+def _edged(word: str) -> str:
+    return _EDGES.sub(_EDGE, word)
 
 
 def _keyed(keys: dict[str, str]) -> Any:

@@ -116,7 +116,7 @@ class WordPlanner:
             lowest = min(threshold for _, threshold in self.scored)
             self.reach_needed = self.model.reach_needed(lowest - _MODEL_MARGIN)
         names = {*planner._by_lexicon, *planner._by_pair}
-        self.lexicon_terms = index.keys(names) if index is not None else []
+        self.lexicon_terms = index.keys_and_prefixes(names) if index is not None else []
         # Words the scanner may leave out of the model's reading (harmless idioms): a word
         # holding the rarest word of one may be left out, so its posts' scores are not known.
         skipped = index.keys(planner._model_skips) if index is not None else []
@@ -144,6 +144,7 @@ class WordPlanner:
             ids = table.ids(words)
             seen = table.snapshot()
             joined_at = table.joined(ids, seen)
+            crossing, rules_met = table.crossing(ids, seen)
         post = np.cumsum(ids == 0)
         found = np.zeros(count, dtype=np.int64)
         mask = seen.mask[ids]
@@ -156,10 +157,8 @@ class WordPlanner:
         if self.reach_needed < math.inf:
             self._model(seen, table, ids, post, found, unscored)
         whole[post[seen.whole[ids]]] = True
-        both = seen.ends[ids[:-1]] & seen.starts[ids[1:]]
-        crossing = np.flatnonzero(both)
         for rule, gate in enumerate(self.rule_gates):
-            met = post[crossing[(both[crossing] >> np.uint64(rule)) & np.uint64(1) == 1]]
+            met = post[crossing[(rules_met >> np.uint64(rule)) & np.uint64(1) == 1]]
             if gate:
                 found[met] |= gate
             else:
@@ -240,9 +239,9 @@ class WordPlanner:
         policy's confidential terms."""
         terms = [*self.lexicon_terms]
         if self.planner.events_mask and context.events.events:
-            terms += context.events._index.keys()
+            terms += context.events._index.keys_and_prefixes()
         if self.planner.terms_mask:
-            terms += context.policy.terms_index.keys()
+            terms += context.policy.terms_index.keys_and_prefixes()
         return phrases(frozenset(terms))
 
     def _table(self, context: Context) -> Table:

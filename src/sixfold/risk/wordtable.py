@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sixfold.risk.batch import _MARKER, SEPARATOR, CharacterCount, _active_automaton, _Pass
+from sixfold.risk.document import Document
 
 if TYPE_CHECKING:
     from sixfold.risk.model import Context
@@ -39,7 +40,6 @@ class Seen:
         self.reach = np.zeros(capacity, dtype=np.float64)  # the profanity model's reach
         self.whole = np.zeros(capacity, dtype=bool)  # its posts must be read whole
         self.ends = np.zeros(capacity, dtype=np.uint64)  # rules (bits) the word may end
-        self.starts = np.zeros(capacity, dtype=np.uint64)  # rules (bits) the word may start
         self.paired = np.zeros(capacity, dtype=bool)  # holds a term of a ``pairs`` lexicon
         self.pair_terms: dict[int, dict[str, frozenset[str]]] = {}
         self.pairs_ended = np.zeros(capacity, dtype=bool)  # may end a pair of a term's words
@@ -55,7 +55,7 @@ class Seen:
     def grown(self, capacity: int) -> Seen:
         bigger = Seen(capacity, len(self.counts))
         size = len(self.mask)
-        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named", "idiomatic")
+        names = ("mask", "reach", "whole", "ends", "paired", "named", "idiomatic")
         for name in (*names, "pairs_ended", "pairs_started", "model_first", "model_count"):
             getattr(bigger, name)[:size] = getattr(self, name)
         bigger.counts[:, :size] = self.counts
@@ -76,6 +76,8 @@ class Table:
         self.words = words
         self.context = context
         self.numbers: dict[str, int] = {SEPARATOR: 0}
+        self.words_read: list[str] = [SEPARATOR]  # by number
+        self._starts: dict[int, int] = {0: 0}  # word -> the rules (bits) it may start
         self.size = 1
         self.seen = Seen(1024, len(words.counts))
         self.phrases = words.phrases_of(context)
@@ -112,6 +114,33 @@ class Table:
         distinct, inverse = np.unique(keys, return_inverse=True)
         counts = np.bincount(inverse, self.column_counts[where]).astype(np.int64)
         return distinct // width, distinct % width, counts
+
+    def crossing(
+        self, ids: npt.NDArray[np.int64], seen: Seen
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+        """The positions in ``ids`` where a word and the next may meet a rule across the
+        whitespace between them, and the rules (bits) they meet there."""
+        ended = seen.ends[ids[:-1]]
+        at = np.flatnonzero(ended)
+        started = np.fromiter(map(self._started, ids[at + 1].tolist()), np.uint64, len(at))
+        both = ended[at] & started
+        kept = both != 0
+        return at[kept], both[kept]
+
+    def _started(self, word: int) -> int:
+        bits = self._starts.get(word)
+        if bits is None:
+            text = self.words_read[word]
+            document = Document(text)
+            views = {"original": text, "folded": document.folded.text}
+            views["squeezed"] = document.squeezed.text
+            bits = sum(
+                1 << bit
+                for bit, (view, _, start) in enumerate(self.words.rules)
+                if start is not None and start.match(SEPARATOR + views[view])
+            )
+            self._starts[word] = bits
+        return bits
 
     def joined(self, ids: npt.NDArray[np.int64], seen: Seen) -> npt.NDArray[np.int64]:
         """The positions in ``ids`` where a word and the next may hold a term of several
@@ -158,7 +187,6 @@ class Table:
         seen.reach[first:last] = reading.reach
         seen.whole[first:last] = reading.whole
         seen.ends[first:last] = reading.rules_ended
-        seen.starts[first:last] = reading.rules_started
         for marks, flags, sets in (
             (reading.ends_pairs, seen.pairs_ended, seen.ended),
             (reading.starts_pairs, seen.pairs_started, seen.started),
@@ -174,6 +202,7 @@ class Table:
             seen.pair_terms.setdefault(first + i, {})[lexicon] = frozenset(terms)
         self._keep_model_words(reading, first)
         self.numbers.update(zip(words, range(first, last), strict=True))
+        self.words_read += words
         self.characters += sum(map(len, words))
         self.size = last
 
@@ -208,49 +237,37 @@ class _WordPass(_Pass):
         self.totals = [np.zeros(count, dtype=np.int64) for _ in table.words.counts]
         self.reach = np.zeros(count, dtype=np.float64)
         self.whole = np.zeros(count, dtype=bool)
-        # (self.starts is the text planner's: where each word starts in the joined text)
         self.rules_ended = np.zeros(count, dtype=np.uint64)
-        self.rules_started = np.zeros(count, dtype=np.uint64)
         self.events: dict[int, set[int]] = {}
 
     def run(self) -> None:
         super().run()
         views = self.views
-        rules = self.table.words.rules
+        begins = {name: np.asarray(starts, dtype=np.int64) for name, (_, starts) in views.items()}
         gates = self.table.words.rule_gates
-        for bit, (view, end, start) in enumerate(rules):
-            text, starts = views[view]
-            ended = self._words_matching(end, text, starts)
+        # Only how a word may end a rule is read now; how the next word may start it is read
+        # when such a word is followed by one (Table.crossing).
+        for bit, (view, end, start) in enumerate(self.table.words.rules):
+            ended = self._words_matching(end, views[view][0], begins[view])
             if start is None:
                 for word in ended.tolist():
                     self.masks[word] |= gates[bit]
-                continue
-            self.rules_ended[ended] |= np.uint64(1 << bit)
-            # The separator before each word starts the pattern, which the search skips to;
-            # a match is kept where a word starts right after it.
-            begun = np.array([m.start() for m in start.finditer(SEPARATOR + text)], dtype=np.int64)
-            words = np.searchsorted(starts, begun)
-            kept = words < len(starts)
-            words, begun = words[kept], begun[kept]
-            self.rules_started[words[np.asarray(starts)[words] == begun]] |= np.uint64(1 << bit)
+            else:
+                self.rules_ended[ended] |= np.uint64(1 << bit)
         # A word that folds to nothing (invisible characters, combining marks) vanishes from
         # the post's views, and its neighbours meet across it: "s \u200b h \u200b i t".
         _, folded_starts = views["folded"]
         ends = [*folded_starts[1:], len(views["folded"][0]) + len(SEPARATOR)]
         vanished = np.flatnonzero(np.subtract(ends, folded_starts) == len(SEPARATOR))
         self.whole[vanished] = True
-        joinable = {
-            i
-            for i, (tag, loose) in enumerate(zip(self.tagged, self.loose, strict=True))
-            if tag or loose
-        }
+        # Words where a term may start or end mid-word: with a hashtag, or spelled out.
+        joinable = np.flatnonzero(np.array(self.tagged) | np.array(self.loose)).tolist()
         self.ends_pairs, self.starts_pairs = self.table.phrases.mark(*views["squeezed"], joinable)
-        text, starts = views["squeezed"]
-        self.whole[self._words_matching(_SPACE, text, starts)] = True
+        self.whole[self._words_matching(_SPACE, views["squeezed"][0], begins["squeezed"])] = True
 
     @staticmethod
     def _words_matching(
-        pattern: re.Pattern[str], text: str, starts: list[int]
+        pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.int64]:
         at = [m.start() for m in pattern.finditer(text)]
         found: npt.NDArray[np.int64] = np.searchsorted(starts, at, "right") - 1
