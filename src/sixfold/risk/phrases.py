@@ -90,24 +90,21 @@ class Phrases:
             pair = max(pairs, key=lambda p: rare(p[0]) + rare(p[1]))
             last = prefix and pair == pairs[-1]
             chosen[pair] = chosen.get(pair, False) or last
-        self.firsts: dict[str, set[int]] = {}
-        self.seconds: dict[str, set[int]] = {}
-        ends: dict[str, str] = {}
-        starts: dict[str, str] = {}
-        loose_ends: dict[str, str] = {}
-        loose_starts: dict[str, str] = {}
+        # key -> the pairs it stands for; the starts' keys also keep the second half's length
+        # (keys are written with edges, so two words may share one: "don't", "don’t").
+        ends: dict[str, set[int]] = {}
+        starts: dict[str, tuple[int, set[int]]] = {}
+        loose_ends: dict[str, set[int]] = {}
+        loose_starts: dict[str, tuple[int, set[int]]] = {}
         for n, ((first, second), runs_on) in enumerate(sorted(chosen.items())):
-            self.firsts.setdefault(first, set()).add(n)
-            self.seconds.setdefault(second, set()).add(n)
             head, tail = _edged(first), _edged(second)
+            closings = ("",) if runs_on else (SEPARATOR, _EDGE)
             for edge in (SEPARATOR, _EDGE):
-                ends[edge + head + SEPARATOR] = first
-                if not runs_on:
-                    starts[SEPARATOR + tail + edge] = second
-            if runs_on:
-                starts[SEPARATOR + tail] = second
-            loose_ends[first + SEPARATOR] = first
-            loose_starts[SEPARATOR + second] = second
+                ends.setdefault(edge + head + SEPARATOR, set()).add(n)
+            for edge in closings:
+                starts.setdefault(SEPARATOR + tail + edge, (len(second), set()))[1].add(n)
+            loose_ends.setdefault(first + SEPARATOR, set()).add(n)
+            loose_starts.setdefault(SEPARATOR + second, (len(second), set()))[1].add(n)
         self._ends, self._starts = _keyed(ends), _keyed(starts)
         # Joinable words are read as they are, with keys that carry only the word's edge.
         self._loose_ends, self._loose_starts = _keyed(loose_ends), _keyed(loose_starts)
@@ -125,21 +122,21 @@ class Phrases:
         # One separator more at each end, so the first and last words have one on both sides.
         # A match ending at ``last`` in it ends at ``last - 1`` in ``text``.
         padded = SEPARATOR + _EDGES.sub(_EDGE, text) + SEPARATOR
-        for last, first in self._ends.iter(padded):  # "...first" + separator
-            _add(ends, bisect.bisect_right(begins, last - 2) - 1, self.firsts[first])
-        for last, second in self._starts.iter(padded):  # separator + "second..."
-            _add(starts, bisect.bisect_right(begins, last - len(second)) - 1, self.seconds[second])
+        for last, pairs in self._ends.iter(padded):  # "...first" + separator
+            _add(ends, bisect.bisect_right(begins, last - 2) - 1, pairs)
+        for last, (length, pairs) in self._starts.iter(padded):  # separator + "second..."
+            _add(starts, bisect.bisect_right(begins, last - length) - 1, pairs)
         if joinable:
             # Those words again, as they are, each after a separator.
             pieces = [text[begins[i] : _word_end(text, begins[i])] for i in joinable]
             loose = SEPARATOR + SEPARATOR.join(pieces) + SEPARATOR
             opening = np.cumsum([0, *(len(piece) + 1 for piece in pieces)])
-            for last, first in self._loose_ends.iter(loose):
+            for last, pairs in self._loose_ends.iter(loose):
                 k = int(np.searchsorted(opening, last - 1, "right")) - 1
-                _add(ends, joinable[k], self.firsts[first])
-            for last, second in self._loose_starts.iter(loose):
+                _add(ends, joinable[k], pairs)
+            for last, (_, pairs) in self._loose_starts.iter(loose):
                 k = int(np.searchsorted(opening, last, "right")) - 1
-                _add(starts, joinable[k], self.seconds[second])
+                _add(starts, joinable[k], pairs)
         return ends, starts
 
 
@@ -161,11 +158,11 @@ def _edged(word: str) -> str:
     return _EDGES.sub(_EDGE, word)
 
 
-def _keyed(keys: dict[str, str]) -> Any:
+def _keyed(keys: dict[str, Any]) -> Any:
     if not keys:
         return None
     automaton: Any = ahocorasick.Automaton()
-    for key, word in keys.items():
-        automaton.add_word(key, word)
+    for key, value in keys.items():
+        automaton.add_word(key, value)
     automaton.make_automaton()
     return automaton
