@@ -29,7 +29,6 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from sixfold.risk.document import (
     deleet_text,
     fold_texts,
 )
+from sixfold.risk.gates import CharacterCount, Gate
 
 if TYPE_CHECKING:
     from sixfold.risk.events import EventRegister
@@ -59,31 +59,6 @@ _MODEL_MARGIN = 1e-6
 _REGISTERS_KEPT = 8
 # Inside a lower-case hashtag only terms this long may match mid-word (lexicon._Hashtags).
 _MIN_INNER_TAG = 7
-
-
-# (view, character class, minimum): at least ``minimum`` characters of the view match the class.
-CharacterCount = tuple[str, re.Pattern[str], int]
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """What a post must show before a scanner can find anything in it (any one suffices)."""
-
-    lexicons: tuple[str, ...] = ()  # a term of one of these lexicons
-    pairs: tuple[str, ...] = ()  # two different terms of these lexicons
-    squeezed: tuple[re.Pattern[str], ...] = ()  # a match in the squeezed view
-    folded: tuple[re.Pattern[str], ...] = ()  # a match in the folded view
-    original: tuple[re.Pattern[str], ...] = ()  # a match in the original text
-    counts: tuple[CharacterCount, ...] = ()  # enough characters of a class ("original"/"folded")
-    runs: tuple[CharacterCount, ...] = ()  # a run of at least that many characters of a class
-    events: bool = False  # a keyword of an event active on the posting day
-    confidential_terms: bool = False  # a term of the policy's confidential list
-    model_threshold: float | None = None  # the profanity model's score at least this
-    model_skips: tuple[str, ...] = ()  # lexicons whose words the model does not read
-    # Where a pattern of this gate may match across whitespace: (view, what ends one word,
-    # what starts the next), as pattern sources. Every other pattern must match inside a word
-    # (a run without whitespace), which lets the planner read each distinct word once.
-    across: tuple[tuple[str, str, str], ...] = ()
 
 
 class BatchPlanner:

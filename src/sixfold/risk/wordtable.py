@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from sixfold.risk.batch import _MARKER, SEPARATOR, CharacterCount, _active_automaton, _Pass
+from sixfold.risk.batch import _MARKER, SEPARATOR, _active_automaton, _Pass
 from sixfold.risk.document import Document
+from sixfold.risk.gates import CharacterCount
 
 if TYPE_CHECKING:
     from sixfold.risk.model import Context

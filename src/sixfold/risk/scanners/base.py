@@ -8,8 +8,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.lexicon import Hit, LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity
 

@@ -10,9 +10,9 @@ Women's Day) are only noted when mentioned, and reviewed when tied to a sale.
 
 from __future__ import annotations
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
 from sixfold.risk.events import Event
+from sixfold.risk.gates import Gate
 from sixfold.risk.lexicon import Hit
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import (

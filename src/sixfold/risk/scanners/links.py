@@ -16,8 +16,8 @@ from importlib import resources
 
 import yaml
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, quote
 

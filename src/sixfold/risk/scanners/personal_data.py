@@ -22,8 +22,8 @@ from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 from stdnum.us import ssn
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, quote
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.hashtags import best_split, model_costs, straddling
 from sixfold.risk.lexicon import Hit, LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity

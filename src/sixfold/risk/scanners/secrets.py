@@ -16,8 +16,8 @@ from typing import Any
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.lexicon import LexiconIndex
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from sixfold.risk.batch import Gate
 from sixfold.risk.document import Document
+from sixfold.risk.gates import Gate
 from sixfold.risk.model import Context, Finding, Severity
 from sixfold.risk.scanners.base import BaseScanner, hit_span, quote
 
