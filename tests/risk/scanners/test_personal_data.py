@@ -44,6 +44,11 @@ def test_evasion_with_fullwidth_digits() -> None:
     assert _found("card ４１１１ １１１１ １１１１ １１１１")[0][1] is Severity.BLOCK
 
 
+def test_a_phone_number_ending_a_sentence_is_found() -> None:
+    found = _found("Call Priya on 020 7946 0018. 20% off today only")
+    assert found == [("020 7946 0018", Severity.REVIEW)]
+
+
 def test_phone_numbers_depend_on_whose_they_are() -> None:
     assert _found("Her number is 020 7946 0018, ring her")[0][1] is Severity.REVIEW
     assert _found("Book a table at our Soho restaurant: 020 7946 0934")[0][1] is Severity.INFO

@@ -32,7 +32,9 @@ _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN = re.compile(r"\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b")
 # Bounded repeats (RFC 5321 limits) keep a long run of dots from making the search quadratic.
 _EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}\b")
-_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{5,18}\d(?!\w)")
+# A full stop followed by a space ends a sentence, never a part of a phone number: "call
+# 020 7946 0018. 20% off" holds the number, not "020 7946 0018. 20".
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\d ()-]|\.(?!\s)){5,18}\d(?!\w)")
 _DIGITS = re.compile(r"\d")
 _THREE_DIGITS = re.compile(r"\d{3}")
 # Every alternative starts at a digit, which the search skips to in C (see batch.py).
