@@ -212,7 +212,8 @@ def test_a_text_below_the_reach_needed_scores_below_the_threshold(parts: list[st
     model = ProfanityModel.from_package()
     text = fold_text(" ".join(parts))
     needed = model.reach_needed(0.9)
-    if model.reach(text, 1, "QQ")[0] < needed:
+    texts, columns, _ = model.words_of(text, "QQ")
+    if model.reach_of(texts, columns, 1)[0] < needed:
         assert model.score_text(text).probability < 0.9
 
 

@@ -15,6 +15,10 @@ the policy's automata, and the profanity model for all posts as array operations
 scanners whose gate opened then run on a post; a post with none gets the clean verdict without
 a document ever being built.
 
+These passes first run over the batch's distinct words rather than its posts (wordplan.py): a
+post is planned from what its words showed, and only the posts that their words cannot decide
+are read whole here.
+
 A gate may open for a post that has nothing to find (the scanner then finds nothing); it must
 never stay shut for one that has. Each is therefore looser than its scanner: a lexicon gate
 counts a term even inside a longer word when the post could join words (hashtags, spelled-out
@@ -92,7 +96,7 @@ class BatchPlanner:
         names = {*self._by_lexicon, *self._by_pair, *self._model_skips}
         self._automaton = index.automaton(names) if index is not None and names else None
         self._selections: dict[int, tuple[Scanner, ...]] = {0: ()}
-        from sixfold.risk.wordplan import WordPlanner
+        from sixfold.risk.wordplan import WordPlanner  # which builds on this module
 
         self._words = WordPlanner(self, index)
 

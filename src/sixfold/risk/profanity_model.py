@@ -121,22 +121,18 @@ class ProfanityModel:
         keys, counts = np.unique(text_of[known] * width + ids[known], return_counts=True)
         return keys // width, keys % width, counts
 
-    def reach(self, joined: str, count: int, separator: str) -> npt.NDArray[Any]:
-        """For each of ``count`` texts joined as for ``batch_probabilities``: the sum, over
-        its distinct known words, of the square of the word's largest positive coefficient.
+    def reach_of(
+        self, texts: npt.NDArray[np.int64], words: npt.NDArray[np.int64], count: int
+    ) -> npt.NDArray[Any]:
+        """For each of ``count`` texts, given (text, column) of each distinct known word as
+        ``words_of`` returns them: the sum, over its words, of the square of the word's
+        largest positive coefficient (its "reach").
 
         A text's decision value is ``w . x / |x| + intercept`` with ``x >= 0``, and by
         Cauchy-Schwarz ``w . x <= |w+ restricted to the text's words| * |x|``: so a text whose
         reach is below ``reach_needed(threshold)`` scores below ``threshold``. Removing words
         (the scanner leaves out harmless idioms) never raises the reach, and a text's reach is
         at most the sum of its parts' reaches (a word in two parts is counted twice)."""
-        texts, words, _ = self.words_of(joined, separator)
-        return self.reach_of(texts, words, count)
-
-    def reach_of(
-        self, texts: npt.NDArray[np.int64], words: npt.NDArray[np.int64], count: int
-    ) -> npt.NDArray[Any]:
-        """``reach`` of ``count`` texts, given (text, column) of each distinct known word."""
         reach: npt.NDArray[Any] = np.bincount(texts, self._strength[words], minlength=count)
         return reach
 
@@ -145,7 +141,7 @@ class ProfanityModel:
         return len(self._columns)
 
     def reach_needed(self, threshold: float) -> float:
-        """The reach (see ``reach``) below which no text can score ``threshold`` or more;
+        """The reach (see ``reach_of``) below which no text can score ``threshold`` or more;
         0.0 when the calibration is not increasing, so that nothing is ruled out."""
         if any(a >= 0.0 for a, _ in self._calibration):
             return 0.0

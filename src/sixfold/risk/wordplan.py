@@ -12,7 +12,7 @@ passes, keeps what the gates saw in it, and plans a post from its words:
   met inside one word, as whitespace ends every run it counts;
 - two different terms of a ``pairs`` lexicon: the terms of a post's words are put together;
 - the profanity model: a post whose words' reach is below ``ProfanityModel.reach_needed`` cannot
-  score the threshold (see ``ProfanityModel.reach``); the few others are scored from their
+  score the threshold (see ``ProfanityModel.reach_of``); the few others are scored from their
   words' model words, as the text planner would score their text.
 
 A "word" is what ``str.split`` cuts out, so it keeps its punctuation and hashtag mark: folding,
