@@ -25,7 +25,7 @@ from sixfold.channels.base import (
     TransientError,
 )
 from sixfold.channels.credentials import merge_credentials, open_credentials, seal_credentials
-from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.models import Channel, ChannelStatus, record_event
 from sixfold.config import Settings
 from sixfold.crypto import SecretDecryptionError
 from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -300,14 +300,12 @@ def apply_reconnection(
     )
     channel.status, channel.status_message = ChannelStatus.ACTIVE, ""
     channel.handle = connection.handle[:300] or channel.handle
-    audit.record(
+    record_event(
         session,
         actor,
         "channel.reconnected",
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details={"via": auth_flow_of(cls), "before": before, "handle": channel.handle},
+        channel,
+        {"via": auth_flow_of(cls), "before": before, "handle": channel.handle},
     )
     return channel
 

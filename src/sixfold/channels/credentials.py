@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from sixfold import audit
 from sixfold.channels.base import CredentialsError, RefreshCredentials, TransientError
-from sixfold.channels.models import Channel
+from sixfold.channels.models import Channel, record_event
 from sixfold.config import Settings
 from sixfold.crypto import SecretBox
 
@@ -239,14 +239,12 @@ def _seal_renewed(
 def _record_renewal(
     own: Session, channel: Channel, *, keys: dict[str, Any], late: bool = False
 ) -> None:
-    audit.record(
+    record_event(
         own,
         audit.SYSTEM,
         "channel.credentials_renewed",
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details={"keys": sorted(keys), **({"recorded_after_saving": True} if late else {})},
+        channel,
+        {"keys": sorted(keys), **({"recorded_after_saving": True} if late else {})},
     )
 
 

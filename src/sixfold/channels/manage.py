@@ -17,7 +17,7 @@ from sixfold.channels.base import (
     CredentialsError,
     reported_settings,
 )
-from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.models import Channel, ChannelStatus, record_event
 from sixfold.config import Settings
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.publishing.publisher import Publication
@@ -82,15 +82,7 @@ def update_channel(
     for field, change in changed.items():
         setattr(channel, field, change["after"])
     if changed:
-        audit.record(
-            session,
-            actor,
-            "channel.updated",
-            target_type="channel",
-            target_id=channel.id,
-            target=channel.name,
-            details=changed,
-        )
+        record_event(session, actor, "channel.updated", channel, changed)
     return changed
 
 
@@ -99,15 +91,7 @@ def disable_channel(session: Session, channel: Channel, *, actor: audit.Actor) -
         raise Conflict(f"{channel.name} is disabled already.")
     before = channel.status
     channel.status = ChannelStatus.DISABLED
-    audit.record(
-        session,
-        actor,
-        "channel.disabled",
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details={"status_before": before},
-    )
+    record_event(session, actor, "channel.disabled", channel, {"status_before": before})
 
 
 def verify_channel(
@@ -173,14 +157,12 @@ def _record_verified(
     if channel.status == ChannelStatus.RECONNECT_NEEDED:
         channel.status, channel.status_message = ChannelStatus.ACTIVE, ""
     channel.handle = handle[:300]
-    audit.record(
+    record_event(
         session,
         actor,
         "channel.updated",
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details={
+        channel,
+        {
             "verified": True,
             "before": before,
             "handle": channel.handle,

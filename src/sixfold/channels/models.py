@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sixfold import audit
 from sixfold.db import Base, UTCDateTime, utcnow
 
 
@@ -92,3 +93,18 @@ class ConcurrencySlot(Base):
     slot: Mapped[int] = mapped_column()
     holder: Mapped[str | None] = mapped_column(String(250))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def record_event(
+    session: Session, actor: audit.Actor, action: str, channel: Channel, details: dict[str, Any]
+) -> None:
+    """An audit entry about a channel, in the caller's transaction."""
+    audit.record(
+        session,
+        actor,
+        action,
+        target_type="channel",
+        target_id=channel.id,
+        target=channel.name,
+        details=details,
+    )

@@ -29,7 +29,7 @@ from sixfold.channels.credentials import (
     save_renewed_credentials,
     seal_credentials,
 )
-from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.models import Channel, ChannelStatus, record_event
 from sixfold.channels.registry import build_connector, connector_type, connector_types
 from sixfold.config import Settings
 from sixfold.crypto import SecretDecryptionError
@@ -147,14 +147,8 @@ def mark_reconnect_needed(
     channel = session.get(Channel, channel_id, populate_existing=True)
     if channel is None:
         return False
-    audit.record(
-        session,
-        audit.SYSTEM,
-        "channel.reconnect_needed",
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details={"message": message[:500]},
+    record_event(
+        session, audit.SYSTEM, "channel.reconnect_needed", channel, {"message": message[:500]}
     )
     notify(
         session,
@@ -308,13 +302,7 @@ def create_channel(
         if settings is None:
             raise RuntimeError("sealing channel credentials needs the settings (secret key)")
         seal_credentials(settings, channel, credentials)
-    audit.record(
-        session,
-        actor,
-        "channel.created",
-        target_type="channel",
-        target_id=channel.id,
-        target=name,
-        details={"kind": kind, **(audit_details or {})},
+    record_event(
+        session, actor, "channel.created", channel, {"kind": kind, **(audit_details or {})}
     )
     return channel

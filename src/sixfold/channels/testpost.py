@@ -25,7 +25,7 @@ from sixfold.channels.base import (
     TransientError,
 )
 from sixfold.channels.connect import wait_words
-from sixfold.channels.models import Channel, ChannelStatus
+from sixfold.channels.models import Channel, ChannelStatus, record_event
 from sixfold.config import Settings
 from sixfold.errors import Conflict, NotFound
 
@@ -62,7 +62,7 @@ def send_test_post(
     url = remote.url if remote.url.startswith(("https://", "http://")) else ""
     record = {"remote_id": remote.remote_id, "url": url, "at": now.isoformat()}
     channel.settings = {**(channel.settings or {}), SETTING: record}
-    _audit(session, channel, actor, "channel.test_post", record)
+    record_event(session, actor, "channel.test_post", channel, record)
     where = f" at {url}" if url else ""
     return Outcome(True, f"The test post is on {_label(channel)}{where}.")
 
@@ -85,7 +85,7 @@ def delete_test_post(
     except ConnectorError as error:
         return _failed(session, channel, "channel.test_post_delete_failed", error, settings, actor)
     channel.settings = {k: v for k, v in (channel.settings or {}).items() if k != SETTING}
-    _audit(session, channel, actor, "channel.test_post_deleted", last)
+    record_event(session, actor, "channel.test_post_deleted", channel, last)
     return Outcome(True, "The test post was deleted.")
 
 
@@ -102,7 +102,7 @@ def _failed(
         service.mark_reconnect_needed(
             session, channel.id, str(error) or "sign in again", base_url=settings.base_url
         )
-    _audit(session, channel, actor, action, {"message": outcome.message[:500]})
+    record_event(session, actor, action, channel, {"message": outcome.message[:500]})
     return outcome
 
 
@@ -120,20 +120,6 @@ def _explain(channel: Channel, error: ConnectorError) -> Outcome:
             504,
         )
     return Outcome(False, f"{label} refused: {error}", 502)
-
-
-def _audit(
-    session: Session, channel: Channel, actor: audit.Actor, action: str, details: dict[str, Any]
-) -> None:
-    audit.record(
-        session,
-        actor,
-        action,
-        target_type="channel",
-        target_id=channel.id,
-        target=channel.name,
-        details=details,
-    )
 
 
 def _label(channel: Channel) -> str:
