@@ -454,19 +454,30 @@ def renewed_entries(engine: Engine, channel_id: int) -> list[dict[str, Any]]:
         return [entry.details for entry in entries]
 
 
-def test_new_tokens_are_kept_when_the_audit_entry_must_wait(
-    committing_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with Session(committing_engine) as session:
+def renew_while_head_busy(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, *, until_first_timeout: bool
+) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+    """Renews a held channel's credentials while the audit head is held; returns the channel,
+    the refresh calls made and the credentials renewed."""
+    with Session(engine) as session:
         channel_id = held_channel(session).id
     calls: list[dict[str, Any]] = []
     with (
-        audit_head_busy(committing_engine, monkeypatch, until_first_timeout=True),
-        Session(committing_engine) as caller,
+        audit_head_busy(engine, monkeypatch, until_first_timeout=until_first_timeout),
+        Session(engine) as caller,
     ):
         renewed = renew_credentials(
             caller, channel_id, dict(HELD), refresher(calls, **ROTATED), settings=SETTINGS
         )
+    return channel_id, calls, renewed
+
+
+def test_new_tokens_are_kept_when_the_audit_entry_must_wait(
+    committing_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel_id, calls, renewed = renew_while_head_busy(
+        committing_engine, monkeypatch, until_first_timeout=True
+    )
     assert calls == [HELD]
     assert renewed == {**HELD, **ROTATED}
     channel, credentials = stored(committing_engine, channel_id)
@@ -482,16 +493,9 @@ def test_new_tokens_are_kept_while_the_audit_head_stays_held(
     committing_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The reviewer's reproduction: the head held from before the renewal to after it.
-    with Session(committing_engine) as session:
-        channel_id = held_channel(session).id
-    calls: list[dict[str, Any]] = []
-    with (
-        audit_head_busy(committing_engine, monkeypatch, until_first_timeout=False),
-        Session(committing_engine) as caller,
-    ):
-        renewed = renew_credentials(
-            caller, channel_id, dict(HELD), refresher(calls, **ROTATED), settings=SETTINGS
-        )
+    channel_id, calls, renewed = renew_while_head_busy(
+        committing_engine, monkeypatch, until_first_timeout=False
+    )
     assert len(calls) == 1
     assert stored(committing_engine, channel_id)[1]["refresh_token"] == "r2"
     assert renewed["refresh_token"] == "r2"
