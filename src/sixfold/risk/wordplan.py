@@ -98,7 +98,8 @@ class WordPlanner:
             (
                 view,
                 re.compile(rf"(?:{end})(?=\x00|\Z)"),
-                re.compile(rf"\x00(?:{start})") if start else None,
+                # Zero-width after the separator, so every word's start is tried.
+                re.compile(rf"\x00(?=(?:{start}))") if start else None,
             )
             for view, end, start in rules
         ]

@@ -17,7 +17,6 @@ import numpy as np
 import numpy.typing as npt
 
 from sixfold.risk.batch import _MARKER, SEPARATOR, _active_automaton, _Pass
-from sixfold.risk.document import Document
 from sixfold.risk.gates import CharacterCount
 
 if TYPE_CHECKING:
@@ -41,6 +40,7 @@ class Seen:
         self.reach = np.zeros(capacity, dtype=np.float64)  # the profanity model's reach
         self.whole = np.zeros(capacity, dtype=bool)  # its posts must be read whole
         self.ends = np.zeros(capacity, dtype=np.uint64)  # rules (bits) the word may end
+        self.starts = np.zeros(capacity, dtype=np.uint64)  # rules (bits) it may start
         self.paired = np.zeros(capacity, dtype=bool)  # holds a term of a ``pairs`` lexicon
         self.pair_terms: dict[int, dict[str, frozenset[str]]] = {}
         self.pairs_ended = np.zeros(capacity, dtype=bool)  # may end a pair of a term's words
@@ -56,7 +56,7 @@ class Seen:
     def grown(self, capacity: int) -> Seen:
         bigger = Seen(capacity, len(self.counts))
         size = len(self.mask)
-        names = ("mask", "reach", "whole", "ends", "paired", "named", "idiomatic")
+        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named", "idiomatic")
         for name in (*names, "pairs_ended", "pairs_started", "model_first", "model_count"):
             getattr(bigger, name)[:size] = getattr(self, name)
         bigger.counts[:, :size] = self.counts
@@ -78,7 +78,6 @@ class Table:
         self.context = context
         self.numbers: dict[str, int] = {SEPARATOR: 0}
         self.words_read: list[str] = [SEPARATOR]  # by number
-        self._starts: dict[int, int] = {0: 0}  # word -> the rules (bits) it may start
         self.size = 1
         self.seen = Seen(1024, len(words.counts))
         self.phrases = words.phrases_of(context)
@@ -121,27 +120,9 @@ class Table:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
         """The positions in ``ids`` where a word and the next may meet a rule across the
         whitespace between them, and the rules (bits) they meet there."""
-        ended = seen.ends[ids[:-1]]
-        at = np.flatnonzero(ended)
-        started = np.fromiter(map(self._started, ids[at + 1].tolist()), np.uint64, len(at))
-        both = ended[at] & started
-        kept = both != 0
-        return at[kept], both[kept]
-
-    def _started(self, word: int) -> int:
-        bits = self._starts.get(word)
-        if bits is None:
-            text = self.words_read[word]
-            document = Document(text)
-            views = {"original": text, "folded": document.folded.text}
-            views["squeezed"] = document.squeezed.text
-            bits = sum(
-                1 << bit
-                for bit, (view, _, start) in enumerate(self.words.rules)
-                if start is not None and start.match(SEPARATOR + views[view])
-            )
-            self._starts[word] = bits
-        return bits
+        both = seen.ends[ids[:-1]] & seen.starts[ids[1:]]
+        at = np.flatnonzero(both)
+        return at, both[at]
 
     def joined(self, ids: npt.NDArray[np.int64], seen: Seen) -> npt.NDArray[np.int64]:
         """The positions in ``ids`` where a word and the next may hold a term of several
@@ -188,6 +169,7 @@ class Table:
         seen.reach[first:last] = reading.reach
         seen.whole[first:last] = reading.whole
         seen.ends[first:last] = reading.rules_ended
+        seen.starts[first:last] = reading.rules_started
         for marks, flags, sets in (
             (reading.ends_pairs, seen.pairs_ended, seen.ended),
             (reading.starts_pairs, seen.pairs_started, seen.started),
@@ -239,6 +221,7 @@ class _WordPass(_Pass):
         self.reach = np.zeros(count, dtype=np.float64)
         self.whole = np.zeros(count, dtype=bool)
         self.rules_ended = np.zeros(count, dtype=np.uint64)
+        self.rules_started = np.zeros(count, dtype=np.uint64)
         self.events: dict[int, set[int]] = {}
 
     def run(self) -> None:
@@ -246,15 +229,15 @@ class _WordPass(_Pass):
         views = self.views
         begins = {name: np.asarray(starts, dtype=np.int64) for name, (_, starts) in views.items()}
         gates = self.table.words.rule_gates
-        # Only how a word may end a rule is read now; how the next word may start it is read
-        # when such a word is followed by one (Table.crossing).
         for bit, (view, end, start) in enumerate(self.table.words.rules):
-            ended = self._words_matching(end, views[view][0], begins[view])
+            text, begin = views[view][0], begins[view]
+            ended = self._words_matching(end, text, begin)
             if start is None:
                 for word in ended.tolist():
                     self.masks[word] |= gates[bit]
             else:
                 self.rules_ended[ended] |= np.uint64(1 << bit)
+                self.rules_started[self._words_started(start, text, begin)] |= np.uint64(1 << bit)
         # A word that folds to nothing (invisible characters, combining marks) vanishes from
         # the post's views, and its neighbours meet across it: "s \u200b h \u200b i t".
         _, folded_starts = views["folded"]
@@ -272,6 +255,20 @@ class _WordPass(_Pass):
     ) -> npt.NDArray[np.int64]:
         at = [m.start() for m in pattern.finditer(text)]
         found: npt.NDArray[np.int64] = np.searchsorted(starts, at, "right") - 1
+        return found
+
+    @staticmethod
+    def _words_started(
+        pattern: re.Pattern[str], text: str, starts: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """The words whose start ``pattern`` (a separator, then a zero-width look ahead)
+        matches. One more separator goes before ``text``, for its first word; in that padded
+        text the separator before each word sits where the word starts in ``text``."""
+        at = np.array([m.start() for m in pattern.finditer(SEPARATOR + text)], dtype=np.int64)
+        word = np.searchsorted(starts, at)
+        inside = word < len(starts)
+        word, at = word[inside], at[inside]
+        found: npt.NDArray[np.int64] = word[starts[word] == at]
         return found
 
     def _events(self) -> None:
