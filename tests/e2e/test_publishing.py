@@ -130,3 +130,24 @@ def test_write_review_schedule_publish_pause_and_resume(
         leader.goto(f"/audit?action={action}")
         expect(leader.locator("tbody tr").filter(has_text=action).first).to_be_visible()
     assert page_problems.all() == []
+
+
+def test_the_alt_text_counter_follows_the_chosen_channels(
+    people: People, page_problems: PageProblems
+) -> None:
+    page = people.signed_in("contributor")
+    page.goto("/posts/new")
+    counter = page.locator("#new-alt-count")
+    expect(counter).to_have_text("0 / 1500")  # what a draft keeps; the demo's channels take it
+    page.locator("#new-alt-text").fill("A red tent by a lake")
+    expect(counter).to_have_text("20 / 1500")
+    # A channel that takes less (X takes 1,000) sets the limit once chosen. The demo has none,
+    # so the stream is given a small limit the way the page gives it to the script.
+    stream = page.locator(f"input[data-name='{STREAM}']")
+    stream.evaluate("box => { box.dataset.altLimit = '12'; }")
+    stream.set_checked(False)
+    expect(counter).to_have_text("20 / 1500")
+    stream.set_checked(True)
+    expect(counter).to_have_text(f"20 / 12 ({STREAM}) — too long for {STREAM}")
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    assert page_problems.all() == []

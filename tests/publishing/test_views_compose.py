@@ -468,3 +468,34 @@ def test_invalid_drafts_are_refused_with_clear_messages(site: Site) -> None:
     assert unknown.status_code == 422
     assert "does not exist" in unknown.json()["error"]
     assert site.db.scalars(select(Post).where(Post.text == "x")).first() is None
+
+
+def test_alt_text_counters_show_the_tightest_limit_of_the_chosen_channels(site: Site) -> None:
+    x = channels.create_channel(
+        site.db, site.room.org, kind="x", name="Brand on X", actor=factories.ACTOR
+    )
+    site.db.commit()
+    site.as_(site.room.author)
+    post_id = _create(site, channel_ids=[site.room.stream.id, x.id])["id"]
+    upload = site.client.post(
+        f"/api/v1/posts/{post_id}/media",
+        files={"file": ("dot.png", factories.PNG_1PX, "image/png")},
+        data={"alt_text": "A dot" * 240},  # 1,200 characters: a draft keeps up to 1,500
+        headers={"X-CSRF-Token": CSRF},
+    )
+    assert upload.status_code == 201, upload.text
+    media_id = upload.json()["id"]
+    page = site.client.get(f"/posts/{post_id}/edit").text
+    assert 'data-alt-limit="1000"' in page  # X's, for the script when channels change
+    assert f'maxlength="1500" data-alt="{media_id}"' in page
+    assert (
+        f'<p id="alt-count-{media_id}" class="counter over" data-alt-counter>'
+        "1200 / 1000 (Brand on X) — too long for Brand on X</p>"
+    ) in page
+    new_counter = '<p id="new-alt-count" class="counter" data-alt-counter>'
+    assert f"{new_counter}0 / 1000 (Brand on X)</p>" in page
+    assert "Brand on X: the alt text of dot.png has 1200 characters, the limit is 1000." in page
+
+    only_stream = _create(site)["id"]  # the internal stream takes what a draft keeps
+    page = site.client.get(f"/posts/{only_stream}/edit").text
+    assert f"{new_counter}0 / 1500</p>" in page

@@ -174,6 +174,24 @@ def channel_choices(
     ]
 
 
+@dataclass(frozen=True)
+class AltTextLimit:
+    """The longest alt text that every chosen channel takes, and the channel that sets it
+    (None: no chosen channel takes less than a draft keeps)."""
+
+    chars: int
+    channel: str | None
+
+
+def alt_text_limit(choices: Iterable[ChannelChoice]) -> AltTextLimit:
+    limit = AltTextLimit(drafts.ALT_TEXT_MAX_CHARS, None)
+    for choice in choices:
+        chars = choice.limits.alt_text_max_chars if choice.limits else limit.chars
+        if choice.selected and chars < limit.chars:
+            limit = AltTextLimit(chars, choice.channel.name)
+    return limit
+
+
 def _choice(channel: Channel, chosen: dict[int, str | None]) -> ChannelChoice:
     try:
         kind = connector_type(channel.kind)

@@ -128,6 +128,8 @@ def render_composer(
         verdict=verdict,
         segments=highlight.segments(state.text, [f.to_dict() for f in verdict.findings]),
         alt_required=settings.alt_text_required,
+        alt_limit=editing.alt_text_limit(choices),
+        alt_max=drafts.ALT_TEXT_MAX_CHARS,
         media=post.media if post is not None else [],
         problems=editing.problems(db, post) if post is not None else [],
         error=error,

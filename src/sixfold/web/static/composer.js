@@ -183,6 +183,30 @@
       }
     }
     byId("shared-counters").replaceChildren(...chips);
+    updateAltCounters();
+  }
+
+  // The longest alt text every chosen channel takes (a draft keeps at most data-alt-max).
+  function altLimit() {
+    let limit = { chars: Number(form.dataset.altMax), channel: "" };
+    for (const box of channelBoxes()) {
+      const chars = Number(box.dataset.altLimit || 0);
+      if (box.checked && chars > 0 && chars < limit.chars) limit = { chars, channel: box.dataset.name };
+    }
+    return limit;
+  }
+
+  function updateAltCounters() {
+    const limit = altLimit();
+    for (const field of form.querySelectorAll("textarea[aria-describedby]")) {
+      const counter = byId(field.getAttribute("aria-describedby"));
+      if (!counter || !("altCounter" in counter.dataset)) continue;
+      const count = length(field.value);
+      const over = count > limit.chars;
+      const by = limit.channel ? ` (${limit.channel})` : "";
+      counter.textContent = `${count} / ${limit.chars}${by}${over ? ` — too long for ${limit.channel}` : ""}`;
+      counter.classList.toggle("over", over);
+    }
   }
 
   // Risk feedback ------------------------------------------------------------------------------
@@ -471,6 +495,7 @@
     byId("media-list").append(mediaItem(await response.json()));
     byId("file").value = "";
     byId("new-alt-text").value = "";
+    updateAltCounters();
     refreshProblems();
   }
 
@@ -491,9 +516,14 @@
     field.id = `alt-${media.id}`;
     field.name = `alt_${media.id}`;
     field.rows = 2;
-    field.maxLength = 1500;
+    field.maxLength = Number(form.dataset.altMax);
     field.dataset.alt = String(media.id);
     field.value = media.alt_text || "";
+    const counter = document.createElement("p");
+    counter.id = `alt-count-${media.id}`;
+    counter.className = "counter";
+    counter.dataset.altCounter = "";
+    field.setAttribute("aria-describedby", counter.id);
     const missing = document.createElement("p");
     missing.className = "missing-alt";
     missing.textContent = "Needs alt text";
@@ -505,7 +535,7 @@
     remove.className = "link-button danger-text";
     remove.dataset.removeMedia = String(media.id);
     remove.textContent = "Remove image";
-    box.append(label, field, missing, remove);
+    box.append(label, field, counter, missing, remove);
     item.append(image, box);
     return item;
   }
@@ -627,7 +657,10 @@
   const mediaList = byId("media-list");
   mediaList.addEventListener("input", (event) => {
     if (event.target.dataset.alt) describe(event.target);
+    updateAltCounters();
   });
+  const newAltText = byId("new-alt-text");
+  if (newAltText) newAltText.addEventListener("input", updateAltCounters);
   mediaList.addEventListener("click", (event) => {
     const button = event.target.closest("[data-remove-media]");
     if (!button || !state.postId) return;
