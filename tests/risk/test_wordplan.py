@@ -217,20 +217,48 @@ def test_a_text_below_the_reach_needed_scores_below_the_threshold(parts: list[st
         assert model.score_text(text).probability < 0.9
 
 
-def test_a_full_table_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_table_keeps_the_words_used_lately(monkeypatch: pytest.MonkeyPatch) -> None:
     import sixfold.risk.wordtable as wordtable
 
     engine = Engine.from_registry()
-    monkeypatch.setattr(wordtable, "WORDS_KEPT", 50)
-    first = [f"post number {i} with word{i}" for i in range(40)]
-    second = [f"another {i} with term{i} fuck" for i in range(40)]
-    assert engine.check_many(first, CONTEXT) == [engine.check(t, CONTEXT) for t in first]
+    monkeypatch.setattr(wordtable, "WORDS_KEPT", 64)  # a compacted table keeps 32
+    read: list[str] = []
+    reading = wordtable.Table._read
+    monkeypatch.setattr(
+        wordtable.Table, "_read", lambda table, words: (read.extend(words), reading(table, words))
+    )
+    older = [f"alpha{i} beta fuck" for i in range(40)]  # 42 words and the post boundary
+    lately = [f"gamma{i} delta" for i in range(30)]  # 31 more: the table is full
+    for batch in (older, lately):
+        assert engine.check_many(batch, CONTEXT) == [engine.check(t, CONTEXT) for t in batch]
     (full,) = engine._planner._words._tables.values()
-    assert full.size == 1 + 3 + 40 + 40  # the boundary, "post number with", i, word{i}
-    assert engine.check_many(second, CONTEXT) == [engine.check(t, CONTEXT) for t in second]
-    (fresh,) = engine._planner._words._tables.values()
-    assert fresh is not full
-    assert fresh.size == 1 + 3 + 40 + 40
+    assert full.full()
+    read.clear()
+    mixed = [f"gamma{i} delta alpha{i} fuck" for i in range(5)]
+    assert engine.check_many(mixed, CONTEXT) == [engine.check(t, CONTEXT) for t in mixed]
+    (compacted,) = engine._planner._words._tables.values()
+    assert compacted is not full
+    assert not compacted.full()
+    assert sorted(read) == sorted([*(f"alpha{i}" for i in range(5)), "fuck"])  # not "gamma0"
+    assert compacted.size == 1 + 31 + 6
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(posts, min_size=1, max_size=6), min_size=2, max_size=5))
+def test_tables_compacted_again_and_again_keep_batch_verdicts_right(
+    batches: list[list[str]],
+) -> None:
+    import sixfold.risk.wordtable as wordtable
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wordtable, "WORDS_KEPT", 24)
+        for texts in batches:
+            assert _COMPACTING.check_many(texts, CONTEXT) == [
+                _COMPACTING.check(t, CONTEXT) for t in texts
+            ]
+
+
+_COMPACTING = Engine.from_registry()  # one engine, so its tables fill and are compacted
 
 
 def test_batches_in_several_threads_share_the_tables_safely() -> None:

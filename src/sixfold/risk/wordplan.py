@@ -144,6 +144,8 @@ class WordPlanner:
             table = self._table(context)
             ids = table.ids(words)
             seen = table.snapshot()
+            table.batches += 1
+            seen.used[ids] = table.batches
             joined_at = table.joined(ids, seen)
             crossing, rules_met = table.crossing(ids, seen)
         post = np.cumsum(ids == 0)
@@ -250,7 +252,7 @@ class WordPlanner:
         key = (context.events, context.policy.confidential_terms)
         table = self._tables.get(key)
         if table is None or table.full():
-            table = self._tables[key] = Table(self, context)
+            table = self._tables[key] = Table(self, context) if table is None else table.compacted()
             while len(self._tables) > _TABLES_KEPT:
                 self._tables.popitem(last=False)
         self._tables.move_to_end(key)

@@ -34,6 +34,12 @@ _SPACE = re.compile(" ")
 class Seen:
     """What the gates saw in each word of a table, by word number (0 is the post boundary)."""
 
+    # The arrays with one entry per word, besides ``counts`` (one row per count gate).
+    ROWS = (
+        "mask", "reach", "whole", "ends", "starts", "paired", "pairs_ended", "pairs_started",
+        "idiomatic", "model_first", "model_count", "named", "used",
+    )  # fmt: skip
+
     def __init__(self, capacity: int, counts: int) -> None:
         self.mask = np.zeros(capacity, dtype=np.int64)  # gates opened inside the word
         self.counts = np.zeros((counts, capacity), dtype=np.int64)  # per count gate
@@ -52,18 +58,34 @@ class Seen:
         self.model_count = np.zeros(capacity, dtype=np.int64)
         self.named = np.zeros(capacity, dtype=bool)  # holds a keyword of the register
         self.events: dict[int, frozenset[int]] = {}  # the events whose keywords it holds
+        # The last batch that used the word (the only entry that changes once written; only
+        # ever read under the planner's lock, to choose the words a compacted table keeps).
+        self.used = np.zeros(capacity, dtype=np.int64)
 
     def grown(self, capacity: int) -> Seen:
         bigger = Seen(capacity, len(self.counts))
         size = len(self.mask)
-        names = ("mask", "reach", "whole", "ends", "starts", "paired", "named", "idiomatic")
-        for name in (*names, "pairs_ended", "pairs_started", "model_first", "model_count"):
+        for name in self.ROWS:
             getattr(bigger, name)[:size] = getattr(self, name)
         bigger.counts[:, :size] = self.counts
         bigger.pair_terms = self.pair_terms
         bigger.events = self.events
         bigger.ended, bigger.started = self.ended, self.started
         return bigger
+
+    def taken(self, kept: npt.NDArray[np.int64], capacity: int) -> Seen:
+        """The entries of the words ``kept`` (ascending), numbered afresh from 0 in that order.
+        ``model_first`` still points into the old table's model words."""
+        taken = Seen(capacity, len(self.counts))
+        size = len(kept)
+        for name in self.ROWS:
+            getattr(taken, name)[:size] = getattr(self, name)[kept]
+        taken.counts[:, :size] = self.counts[:, kept]
+        number = dict(zip(kept.tolist(), range(size), strict=True))
+        for name in ("pair_terms", "events", "ended", "started"):
+            entries = getattr(self, name)
+            setattr(taken, name, {number[w]: v for w, v in entries.items() if w in number})
+        return taken
 
 
 class Table:
@@ -87,9 +109,37 @@ class Table:
         self.columns = np.zeros(1024, dtype=np.int64)
         self.column_counts = np.zeros(1024, dtype=np.int64)
         self.columns_used = 0
+        self.batches = 0  # planned with this table (or the one it was compacted from)
 
     def snapshot(self) -> Seen:
         return self.seen
+
+    def compacted(self) -> Table:
+        """A table of the words the latest batches used, up to half of what a table keeps,
+        with what was read in them: a full table sheds the words it has not met lately
+        instead of reading every word of the next batch again."""
+        seen, size = self.seen, self.size
+        seen.used[0] = seen.used[:size].max()  # the post boundary stays word 0
+        latest = np.argsort(-seen.used[:size], kind="stable")[: WORDS_KEPT // 2]
+        lengths = np.fromiter(map(len, self.words_read), np.int64, size)[latest]
+        kept = np.sort(latest[np.cumsum(lengths) <= CHARACTERS_KEPT // 2])
+        table = Table(self.words, self.context)
+        table.seen = seen.taken(kept, max(len(table.seen.mask), 2 * len(kept)))
+        table.words_read = [self.words_read[w] for w in kept.tolist()]
+        table.numbers = dict(zip(table.words_read, range(len(kept)), strict=True))
+        table.size = len(kept)
+        table.characters = int(lengths.sum())
+        table.batches = self.batches
+        # Their model words, packed again.
+        counts = seen.model_count[kept]
+        total = int(counts.sum())
+        firsts = np.cumsum(counts) - counts
+        where = np.repeat(seen.model_first[kept] - firsts, counts) + np.arange(total)
+        table.columns = self.columns[where]
+        table.column_counts = self.column_counts[where]
+        table.columns_used = total
+        table.seen.model_first[: len(kept)] = firsts
+        return table
 
     def full(self) -> bool:
         return (
