@@ -51,7 +51,7 @@ def person(
             db, someone, password, settings=settings or Settings(), actor=ACTOR
         )
     for role in roles:
-        auth_service.assign_role(db, someone, role, team=None, actor=ACTOR)
+        auth_service.assign_role(db, someone, role, team=None, actor=ACTOR, by=None)
     db.flush()
     return someone
 

@@ -202,7 +202,9 @@ def user_create(
                     session, person, secret, settings=settings, actor=CLI_ACTOR
                 )
                 for each in role:
-                    auth_service.assign_role(session, person, each, team=None, actor=CLI_ACTOR)
+                    auth_service.assign_role(
+                        session, person, each, team=None, actor=CLI_ACTOR, by=None
+                    )
         except DomainError as error:
             raise _fail(str(error)) from error
         console.print(f"Created {email}.")

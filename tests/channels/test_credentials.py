@@ -194,7 +194,7 @@ def people(db: Session, org: Organisation) -> dict[str, Person]:
     }
     found["retired_admin"].is_active = False
     auth_service.assign_role(
-        db, found["team_admin"], Role.ADMINISTRATOR, team=team, actor=factories.ACTOR
+        db, found["team_admin"], Role.ADMINISTRATOR, team=team, actor=factories.ACTOR, by=None
     )
     db.commit()
     return found

@@ -139,7 +139,7 @@ def test_a_team_scoped_mentor_sees_the_posts_of_their_teams(
     mentor = factories.person(db, newsroom.org, password=None)
     marketing = factories.team(db, newsroom.org, "Marketing")
     auth_service.assign_role(
-        db, mentor, Role.COMMUNITY_MENTOR, team=marketing, actor=factories.ACTOR
+        db, mentor, Role.COMMUNITY_MENTOR, team=marketing, actor=factories.ACTOR, by=None
     )
     ours, theirs = (_post_by(db, newsroom, team) for team in (outdoors, finance))
     db.commit()

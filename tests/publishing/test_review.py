@@ -149,7 +149,7 @@ def test_every_step_must_pass_in_order(db: Session, newsroom: Newsroom) -> None:
 
 def test_the_author_never_approves_their_own_post(db: Session, newsroom: Newsroom) -> None:
     auth_service.assign_role(
-        db, newsroom.author, Role.COMMUNITY_MENTOR, team=None, actor=factories.ACTOR
+        db, newsroom.author, Role.COMMUNITY_MENTOR, team=None, actor=factories.ACTOR, by=None
     )
     post = newsroom.draft(db)
     submit(db, post)
@@ -243,7 +243,12 @@ def test_team_scoped_mentors_review_only_their_teams(db: Session, newsroom: News
     finance = factories.team(db, newsroom.org, "Finance")
     scoped = factories.person(db, newsroom.org, password=None)
     auth_service.assign_role(
-        db, scoped, Role.COMMUNITY_MENTOR, team=_parent(db, outdoors), actor=factories.ACTOR
+        db,
+        scoped,
+        Role.COMMUNITY_MENTOR,
+        team=_parent(db, outdoors),
+        actor=factories.ACTOR,
+        by=None,
     )
     ours = _post_by_member_of(db, newsroom, outdoors)
     theirs = _post_by_member_of(db, newsroom, finance)

@@ -215,7 +215,7 @@ def world(db: Session, settings: Settings) -> Fixture:
     people["nobody"] = factories.person(db, org, team_=team, password=None)
     subject = factories.person(db, org, team_=team, password=None)
     grant = auth_service.assign_role(
-        db, subject, Role.CONTRIBUTOR, team=team, actor=factories.ACTOR
+        db, subject, Role.CONTRIBUTOR, team=team, actor=factories.ACTOR, by=None
     )
     job = imports.queue_import(
         db, org, filename="x.csv", content=b"id\n", skip_invalid=False, actor=factories.ACTOR

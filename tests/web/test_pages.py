@@ -118,6 +118,75 @@ def test_the_last_administrator_cannot_be_removed(
     assert "last administrator" in response.text
 
 
+def _leader(client: TestClient, db: Session, settings: Settings) -> Person:
+    leader = factories.person(
+        db, factories.organisation(db), roles=(Role.LEADER,), settings=settings
+    )
+    db.commit()
+    sign_in(client, leader.email, factories.PASSWORD)
+    return leader
+
+
+@pytest.mark.parametrize("team", [False, True])
+@pytest.mark.parametrize("role", ["administrator", "network_analyst"])
+def test_nobody_grants_a_role_with_permissions_they_do_not_hold(
+    client: TestClient, db: Session, settings: Settings, role: str, team: bool
+) -> None:
+    leader = _leader(client, db, settings)
+    scope = str(factories.team(db, factories.organisation(db), "Stores").id) if team else ""
+    db.commit()
+    response = client.post(
+        f"/people/{leader.id}/roles",
+        data={"csrf_token": csrf_of(client), "role": role, "team_id": scope},
+    )
+    assert response.status_code == 403
+    assert "Only someone who holds every permission of the role" in response.text
+    db.expire_all()
+    assert [a.role for a in auth_service.assignments_of(db, leader)] == ["leader"]
+    offered = client.get(f"/people/{leader.id}").text
+    assert 'value="community_mentor"' in offered
+    assert f'value="{role}"' not in offered
+
+
+def test_nobody_revokes_a_role_with_permissions_they_do_not_hold(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    _leader(client, db, settings)
+    admin = factories.person(db, factories.organisation(db), roles=(Role.ADMINISTRATOR,))
+    mentor = factories.person(db, factories.organisation(db), roles=(Role.COMMUNITY_MENTOR,))
+    db.commit()
+    (grant,) = auth_service.assignments_of(db, admin)
+    assert f"/roles/{grant.id}/revoke" not in client.get(f"/people/{admin.id}").text
+    response = client.post(
+        f"/people/{admin.id}/roles/{grant.id}/revoke", data={"csrf_token": csrf_of(client)}
+    )
+    assert response.status_code == 403
+    db.expire_all()
+    assert [a.role for a in auth_service.assignments_of(db, admin)] == ["administrator"]
+    (mentoring,) = auth_service.assignments_of(db, mentor)
+    revoked = client.post(
+        f"/people/{mentor.id}/roles/{mentoring.id}/revoke", data={"csrf_token": csrf_of(client)}
+    )
+    assert revoked.status_code == 303  # a leader holds every permission of a mentor's role
+    db.expire_all()
+    assert auth_service.assignments_of(db, mentor) == []
+
+
+@pytest.mark.parametrize("scope", ["Stores", "²", "99999999999999999999", "1 OR 1"])
+def test_a_scope_that_is_not_a_team_of_the_list_is_refused(
+    client: TestClient, db: Session, settings: Settings, scope: str
+) -> None:
+    leader = _leader(client, db, settings)
+    response = client.post(
+        f"/people/{leader.id}/roles",
+        data={"csrf_token": csrf_of(client), "role": "community_mentor", "team_id": scope},
+    )
+    assert response.status_code == 422
+    assert "Choose the scope from the list" in response.text
+    db.expire_all()
+    assert [a.role for a in auth_service.assignments_of(db, leader)] == ["leader"]
+
+
 def test_audit_filters_and_exports_formula_safe_csv(
     client: TestClient, db: Session, settings: Settings
 ) -> None:

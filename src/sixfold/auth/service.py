@@ -19,10 +19,10 @@ from sixfold.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from sixfold.auth.permissions import Role
+from sixfold.auth.permissions import Role, permissions_for
 from sixfold.config import Settings
 from sixfold.db import utcnow
-from sixfold.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from sixfold.errors import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
 from sixfold.org.models import Organisation, Person, Team
 
 TOKEN_PREFIX = "sfx_"  # noqa: S105 - the public prefix that marks our tokens
@@ -319,9 +319,33 @@ def assignments_of(session: Session, person: Person) -> list[RoleAssignment]:
     )
 
 
+def may_change_role(grants: Grants | None, role: Role, *, scoped: bool) -> bool:
+    """Whether someone holding ``grants`` may grant or revoke ``role`` (within a team when
+    ``scoped``): only if they hold, organisation-wide, every permission it carries there, so
+    nobody hands out or takes away more than they have. None stands for the system itself
+    (setting up, the command line)."""
+    return grants is None or permissions_for(role, scoped=scoped) <= grants.organisation
+
+
+def _refuse_beyond_grantor(grants: Grants | None, role: Role, *, scoped: bool) -> None:
+    if not may_change_role(grants, role, scoped=scoped):
+        raise Forbidden(
+            f"Only someone who holds every permission of the role {role.label} may grant "
+            "or revoke it."
+        )
+
+
 def assign_role(
-    session: Session, person: Person, role: Role, *, team: Team | None, actor: audit.Actor
+    session: Session,
+    person: Person,
+    role: Role,
+    *,
+    team: Team | None,
+    actor: audit.Actor,
+    by: Grants | None,
 ) -> RoleAssignment:
+    """Grants ``role`` to ``person``; ``by`` holds the grantor's permissions."""
+    _refuse_beyond_grantor(by, role, scoped=team is not None)
     team_id = team.id if team else None
     existing = session.scalars(
         select(RoleAssignment).where(
@@ -352,11 +376,17 @@ def assign_role(
 
 
 def revoke_role(
-    session: Session, assignment_id: int, *, person_id: int, actor: audit.Actor
+    session: Session,
+    assignment_id: int,
+    *,
+    person_id: int,
+    actor: audit.Actor,
+    by: Grants | None,
 ) -> None:
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.person_id != person_id:
         raise NotFound("No such role assignment.")
+    _refuse_beyond_grantor(by, Role(assignment.role), scoped=assignment.team_id is not None)
     if assignment.role == Role.ADMINISTRATOR and assignment.team_id is None:
         _refuse_removing_last_administrator(session)
     person, team = assignment.person, assignment.team

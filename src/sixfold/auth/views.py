@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth import service
 from sixfold.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from sixfold.auth.service import Principal
-from sixfold.errors import AuthenticationFailed, DomainError
+from sixfold.errors import AuthenticationFailed, DomainError, ValidationFailed
 from sixfold.org import service as org_service
 from sixfold.org.models import Person
 from sixfold.web.access import (
@@ -31,6 +32,8 @@ from sixfold.web.templating import render
 router = APIRouter(include_in_schema=False)
 CanAssignRoles = Annotated[Principal, Require(Permission.ASSIGN_ROLES).as_dependency()]
 CanViewRoles = Annotated[Principal, Require(Permission.VIEW_ROLES).as_dependency()]
+# A team's id as the scope list sends it (ASCII digits; the database's ids have at most 18).
+_TEAM_ID = re.compile(r"[0-9]{1,18}")
 
 
 def safe_next(target: str | None) -> str:
@@ -254,8 +257,19 @@ def grant_role(
 ) -> Response:
     organisation = org_service.current_organisation(db)
     person = org_service.get_person(db, organisation, person_id)
-    team = org_service.get_team(db, organisation, int(team_id)) if team_id.isdigit() else None
-    service.assign_role(db, person, role, team=team, actor=principal.actor(client_ip(request)))
+    team = None
+    if team_id:  # empty: the whole organisation
+        if not _TEAM_ID.fullmatch(team_id):
+            raise ValidationFailed("Choose the scope from the list: the organisation or a team.")
+        team = org_service.get_team(db, organisation, int(team_id))
+    service.assign_role(
+        db,
+        person,
+        role,
+        team=team,
+        actor=principal.actor(client_ip(request)),
+        by=principal.grants,
+    )
     db.commit()
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
@@ -269,7 +283,11 @@ def revoke_role(
     db: DbSession,
 ) -> Response:
     service.revoke_role(
-        db, assignment_id, person_id=person_id, actor=principal.actor(client_ip(request))
+        db,
+        assignment_id,
+        person_id=person_id,
+        actor=principal.actor(client_ip(request)),
+        by=principal.grants,
     )
     db.commit()
     return RedirectResponse(f"/people/{person_id}", status_code=303)

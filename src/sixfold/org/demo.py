@@ -306,7 +306,7 @@ def _create_role_logins(
         session.flush()
         password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
         auth_service.set_password(session, person, password, settings=settings, actor=SYSTEM)
-        auth_service.assign_role(session, person, role, team=None, actor=SYSTEM)
+        auth_service.assign_role(session, person, role, team=None, actor=SYSTEM, by=None)
         logins.append((role.value, email, password))
     return logins
 

@@ -47,15 +47,24 @@ def person_page(
 ) -> HTMLResponse:
     organisation = service.current_organisation(db)
     person = service.get_person(db, organisation, person_id)
+    assignments = auth_service.assignments_of(db, person)
     return render(
         request,
         "person.html",
         person=person,
         chain=service.reporting_chain(db, person),
         reports=service.direct_reports(db, person),
-        assignments=auth_service.assignments_of(db, person),
+        assignments=assignments,
         team_names=service.team_names(db, organisation),
-        roles=list(Role),
+        # Only what this person may hand out or take away (auth.service.may_change_role).
+        roles=[r for r in Role if auth_service.may_change_role(principal.grants, r, scoped=True)],
+        revocable={
+            a.id
+            for a in assignments
+            if auth_service.may_change_role(
+                principal.grants, Role(a.role), scoped=a.team_id is not None
+            )
+        },
         can_assign=principal.grants.has_anywhere(Permission.ASSIGN_ROLES),
         can_manage=principal.grants.has_anywhere(Permission.MANAGE_PEOPLE),
     )

@@ -184,7 +184,9 @@ def test_a_team_scoped_analyst_cannot_run_an_analysis(
 ) -> None:
     analyst = factories.person(db, network_world.organisation, password=None)
     team = network_world.people["Ops"][0].team
-    auth_service.assign_role(db, analyst, Role.NETWORK_ANALYST, team=team, actor=factories.ACTOR)
+    auth_service.assign_role(
+        db, analyst, Role.NETWORK_ANALYST, team=team, actor=factories.ACTOR, by=None
+    )
     with pytest.raises(Forbidden, match="whole organisation"):
         service.queue_analysis(
             db,
@@ -277,7 +279,7 @@ def test_a_team_scoped_analyst_sees_only_their_teams_people(
     ops = network_world.people["Ops"]
     analyst = factories.person(db, network_world.organisation, password=None)
     auth_service.assign_role(
-        db, analyst, Role.NETWORK_ANALYST, team=ops[0].team, actor=factories.ACTOR
+        db, analyst, Role.NETWORK_ANALYST, team=ops[0].team, actor=factories.ACTOR, by=None
     )
     grants = auth_service.grants_for(db, analyst)
     actor = audit.Actor(id=analyst.id, label=analyst.email)
