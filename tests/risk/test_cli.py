@@ -128,6 +128,57 @@ def test_malformed_event_register_is_a_usage_error(app: typer.Typer, tmp_path: P
     assert "event #1" in err
 
 
+def test_a_line_nested_too_deeply_is_skipped_and_the_batch_goes_on(app: typer.Typer) -> None:
+    lines = ["[" * 100_000 + "]" * 100_000, json.dumps({"id": "b", "text": "Hello there"})]
+    code, out, err = _run(app, "--file", "-", "--format", "jsonl", stdin="\n".join(lines))
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["b"]
+    assert "line 1: not valid JSON (nested too deeply); skipped" in err
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_a_byte_order_mark_is_not_part_of_the_first_post(
+    app: typer.Typer, tmp_path: Path, source: str
+) -> None:
+    text = "\ufeff" + json.dumps({"id": "a", "text": "Hello there"}) + "\n"
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(text, encoding="utf-8")
+    args = ("--file", str(posts)) if source == "file" else ("--file", "-")
+    code, out, err = _run(
+        app, *args, "--format", "jsonl", stdin=text if source == "stdin" else None
+    )
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a"]
+    assert err == ""
+
+
+_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
+    for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "message"),
+    [
+        ("--policy", "confidential_terms: *i\n" + _LAUGHS, "aliases (*name) are not allowed"),
+        ("--events", "- name: x\n  start: 2024-01-01\n  keywords: *i\n" + _LAUGHS, "aliases"),
+        ("--events", "- {name: x, start: 2024-01-01, recurs: [yearly]}", "event #1.recurs"),
+        ("--events", "- {name: x, start: 2024-01-01, keywords: [[a, b]]}", "event #1.keywords"),
+        ("--policy", "confidential_terms: [{codename: Kestrel}]", "confidential_terms"),
+        ("--policy", "confidential_terms: [Kestrel]\n# " + "x" * 11 * 2**20, "larger than 10 MiB"),
+    ],
+)
+def test_hostile_policy_and_event_files_are_usage_errors(
+    app: typer.Typer, tmp_path: Path, option: str, content: str, message: str
+) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = _run(app, "text", option, str(path))
+    assert code == 2
+    assert message in " ".join(err.split())
+
+
 def test_large_batches_finish_with_a_progress_bar_on_stderr(app: typer.Typer) -> None:
     lines = "\n".join(json.dumps({"id": i, "text": f"post {i}"}) for i in range(600))
     code, out, _ = _run(app, "--file", "-", "--format", "jsonl", stdin=lines)

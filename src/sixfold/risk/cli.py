@@ -122,9 +122,10 @@ def _load_events(path: Path | None) -> EventRegister:
 
 def _open_lines(file: str) -> Iterable[str]:
     if file == "-":
-        return sys.stdin.read().splitlines()
+        return sys.stdin.read().removeprefix("\ufeff").splitlines()
     try:
-        return Path(file).read_text(encoding="utf-8").splitlines()
+        # A byte-order mark (Windows tools write one) is not part of the first post.
+        return Path(file).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise typer.BadParameter(str(error), param_hint="--file") from None
 
@@ -144,6 +145,8 @@ def _parse_post(line: str, number: int, default_date: dt.date) -> Post:
         data = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     if not isinstance(data.get("text"), str):

@@ -20,6 +20,7 @@ import yaml
 
 from sixfold.risk.document import Document
 from sixfold.risk.lexicon import Hit, LexiconIndex
+from sixfold.risk.yamlfile import read_yaml
 
 RECURRENCES = frozenset({"yearly"})
 # Kinds of event that are celebrated rather than mourned (International Women's Day, MLK Day):
@@ -84,13 +85,15 @@ def event_from_mapping(data: Mapping[str, Any], where: str = "event") -> Event:
     start = _parse_date(data["start"], f"{where}.start")
     end = _parse_date(data.get("end") or start, f"{where}.end")
     recurs = data.get("recurs") or None
-    if recurs is not None and recurs not in RECURRENCES:
+    if recurs is not None and (not isinstance(recurs, str) or recurs not in RECURRENCES):
         raise RegisterError(f"{where}.recurs: {recurs!r} is not one of {sorted(RECURRENCES)}")
     if end < start and recurs is None:
         raise RegisterError(f"{where}: end {end} is before start {start}")
     keywords = data.get("keywords") or []
     if isinstance(keywords, str) or not isinstance(keywords, Iterable):
         raise RegisterError(f"{where}.keywords: expected a list of strings")
+    if any(isinstance(k, (Mapping, list)) for k in keywords):
+        raise RegisterError(f"{where}.keywords: expected a list of strings, found a nested list")
     return Event(
         name=str(data["name"]),
         start=start,
@@ -126,8 +129,8 @@ class EventRegister:
     @classmethod
     def from_yaml(cls, path: Path | str) -> EventRegister:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (yaml.YAMLError, ValueError) as error:
+            data = read_yaml(path)
+        except ValueError as error:
             # PyYAML itself raises ValueError for impossible dates such as 2012-13-01.
             raise RegisterError(
                 f"{path}: not valid YAML or not a YYYY-MM-DD date ({error})"

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sixfold.risk.lexicon import LexiconIndex
 from sixfold.risk.model import Finding, Severity, Verdict, VerdictLevel
+from sixfold.risk.yamlfile import read_yaml
 
 _SEVERITY_VERDICT = {
     Severity.INFO: VerdictLevel.OK,
@@ -75,8 +74,8 @@ class Policy:
     @classmethod
     def from_yaml(cls, path: Path | str) -> Policy:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (yaml.YAMLError, ValueError) as error:
+            data = read_yaml(path)
+        except ValueError as error:  # also a file that is not UTF-8
             raise PolicyError(f"{path}: not valid YAML ({error})") from error
         return cls.from_data(data)
 
@@ -109,7 +108,14 @@ def _string_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = data.get(key) or []
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise PolicyError(f"{key}: expected a list of strings")
-    return tuple(str(item) for item in value)
+    return tuple(_plain(item, key) for item in value)
+
+
+def _plain(item: object, where: str) -> str:
+    """A list item as text: a word or a number, never a nested list or mapping."""
+    if isinstance(item, (Mapping, list)):
+        raise PolicyError(f"{where}: expected a list of strings, found {type(item).__name__}")
+    return str(item)
 
 
 def _overrides(data: Mapping[str, Any]) -> dict[str, VerdictLevel]:
