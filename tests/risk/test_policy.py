@@ -53,8 +53,16 @@ def test_loads_yaml_with_confidential_terms(tmp_path: Path) -> None:
         ({"confidential_terms": "Kestrel"}, "expected a list"),
         ({"verdicts": {"profanity": "maybe"}}, "is not ok, review or block"),
         ({"overrides": ["profanity"]}, "expected a mapping"),
+        ({"brand_account": "false"}, "expected true or false, without quotes"),
+        ({"phone_region": "ZZ"}, "is not a two-letter country code"),
+        ({"allowed_domains": [["example.com"]]}, "found list"),
     ],
 )
 def test_malformed_policies_say_what_is_wrong(data: object, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         Policy.from_data(data)
+
+
+def test_brand_account_and_phone_region_are_read_as_written() -> None:
+    policy = Policy.from_data({"brand_account": False, "phone_region": "nl"})
+    assert (policy.brand_account, policy.phone_region) == (False, "NL")

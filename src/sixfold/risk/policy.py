@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 from sixfold.risk.lexicon import LexiconIndex
 from sixfold.risk.model import Finding, Severity, Verdict, VerdictLevel
 from sixfold.risk.yamlfile import read_yaml
@@ -64,9 +66,11 @@ class Policy:
         options: dict[str, Any] = {key: _string_list(data, key) for key in _LIST_KEYS}
         options["verdicts"] = _overrides(data)
         if "brand_account" in data:
-            options["brand_account"] = bool(data["brand_account"])
+            if not isinstance(data["brand_account"], bool):  # "false" in quotes is true
+                raise PolicyError("brand_account: expected true or false, without quotes")
+            options["brand_account"] = data["brand_account"]
         if "phone_region" in data:
-            options["phone_region"] = str(data["phone_region"]).upper()
+            options["phone_region"] = _region(data["phone_region"])
         known = {*_LIST_KEYS, *_OVERRIDE_KEYS, "brand_account", "phone_region"}
         options["unknown_keys"] = tuple(sorted(str(k) for k in data if k not in known))
         return cls(**options)
@@ -116,6 +120,15 @@ def _plain(item: object, where: str) -> str:
     if isinstance(item, (Mapping, list)):
         raise PolicyError(f"{where}: expected a list of strings, found {type(item).__name__}")
     return str(item)
+
+
+def _region(value: object) -> str:
+    region = str(value).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise PolicyError(
+            f"phone_region: {value!r} is not a two-letter country code phone numbers know"
+        )
+    return region
 
 
 def _overrides(data: Mapping[str, Any]) -> dict[str, VerdictLevel]:
