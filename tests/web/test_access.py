@@ -39,6 +39,7 @@ EXPECTED = {
     "POST /logout": "signed in",
     "POST /logout/everywhere": "signed in",
     "GET /profile": "signed in",
+    "GET /settings": "signed in",
     "POST /profile/password": "signed in",
     "POST /profile/tokens": "signed in",
     "POST /profile/tokens/{token_id}/revoke": "signed in",

@@ -229,3 +229,28 @@ def test_an_oversized_upload_is_refused_before_anything_is_stored(
     assert response.status_code == 422
     assert "larger than" in response.text
     assert db.scalars(select(ImportJob)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("role", "areas"),
+    [
+        (Role.ADMINISTRATOR, ["Channels", "Review workflow", "Guardrails", "Roles", "Import"]),
+        (Role.LEADER, ["Guardrails", "Roles"]),
+        (Role.CONTRIBUTOR, ["Roles"]),
+    ],
+)
+def test_settings_gathers_the_areas_a_person_may_change(
+    client: TestClient, db: Session, settings: Settings, role: Role, areas: list[str]
+) -> None:
+    person = factories.person(db, factories.organisation(db), roles=(role,), settings=settings)
+    db.commit()
+    sign_in(client, person.email, factories.PASSWORD)
+    page = client.get("/settings").text
+    shown = [part.split('">', 1)[1].split("</a>")[0] for part in page.split("<h2><a href=")[1:]]
+    assert shown == areas
+    nav = page.split('aria-label="Main"')[1].split("</nav>")[0]
+    assert '<a href="/settings" aria-current="page">Settings</a>' in nav
+    for moved in ("/channels", "/roles", "/imports", "/settings/risk"):
+        assert f'href="{moved}"' not in nav  # on the Settings page, not in the bar
+    roles_page = client.get("/roles").text.split("</nav>")[0]
+    assert '<a href="/settings" aria-current="page">Settings</a>' in roles_page

@@ -10,7 +10,7 @@ from sixfold import __version__
 from sixfold.org import service as org_service
 from sixfold.web.access import DbSession, MaybeSignedIn, SignedIn
 from sixfold.web.routing import add_routes
-from sixfold.web.templating import render
+from sixfold.web.templating import render, settings_for
 
 router = APIRouter()
 
@@ -26,6 +26,12 @@ def overview(request: Request, principal: SignedIn, db: DbSession) -> HTMLRespon
         my_roles=principal.grants.roles,
         team_names=org_service.team_names(db, organisation),
     )
+
+
+@router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
+def settings_page(request: Request, principal: SignedIn) -> HTMLResponse:
+    """The areas set up once and changed rarely; each checks its own permission."""
+    return render(request, "settings.html", areas=settings_for(principal))
 
 
 @router.get("/favicon.ico", include_in_schema=False)

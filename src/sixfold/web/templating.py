@@ -26,26 +26,84 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 class NavItem:
     label: str
     href: str
-    permission: Permission | None
+    permissions: tuple[Permission, ...]  # any of them shows the entry; none: everyone
+    # Pages under other paths that belong to the entry (it is marked current on them).
+    also: tuple[str, ...] = ()
+
+    def shown_to(self, principal: Principal) -> bool:
+        grants = principal.grants
+        return not self.permissions or any(map(grants.has_anywhere, self.permissions))
+
+    def current(self, path: str) -> bool:
+        return any(
+            path == prefix or (prefix != "/" and path.startswith(prefix))
+            for prefix in (self.href, *self.also)
+        )
 
 
-# Only areas that work are listed; each capability adds its entry when it lands.
+@dataclass(frozen=True)
+class SettingsArea:
+    """One entry of the Settings page: set up once, changed rarely, by few people."""
+
+    label: str
+    href: str
+    permission: Permission
+    purpose: str
+
+
+SETTINGS = (
+    SettingsArea(
+        "Channels",
+        "/channels",
+        Permission.MANAGE_SETTINGS,
+        "The accounts posts go to: connect networks, queue slots, review for flagship accounts.",
+    ),
+    SettingsArea(
+        "Review workflow",
+        "/settings/publishing",
+        Permission.MANAGE_SETTINGS,
+        "Who approves posts, in which steps, and whether every image needs alt text.",
+    ),
+    SettingsArea(
+        "Guardrails",
+        "/settings/risk",
+        Permission.MANAGE_GUARDRAILS,
+        "The risk check: confidential terms, sensitive events, and what blocks a post.",
+    ),
+    SettingsArea(
+        "Roles",
+        "/roles",
+        Permission.VIEW_ROLES,
+        "What each role may do, and who holds it.",
+    ),
+    SettingsArea(
+        "Import",
+        "/imports",
+        Permission.IMPORT_ORG_CHART,
+        "Bring people, teams and managers in from an HR export.",
+    ),
+)
+
+# Only areas that work are listed; each capability adds its entry when it lands. Areas set up
+# once and seldom changed are grouped on the Settings page, so the bar stays one line.
 NAVIGATION = (
-    NavItem("Overview", "/", None),
-    NavItem("Stream", "/stream", None),
+    NavItem("Overview", "/", ()),
+    NavItem("Stream", "/stream", ()),
     # "New post" lives on the Posts page: one entry for writing and finding posts.
-    NavItem("Posts", "/posts", Permission.DRAFT_POSTS),
-    NavItem("Review", "/review", Permission.REVIEW_POSTS),
-    NavItem("Calendar", "/calendar", Permission.DRAFT_POSTS),
-    NavItem("People", "/people", Permission.VIEW_DIRECTORY),
-    NavItem("Teams", "/teams", Permission.VIEW_DIRECTORY),
-    NavItem("Network", "/network", Permission.VIEW_NETWORK),
-    NavItem("Roles", "/roles", Permission.VIEW_ROLES),
-    NavItem("Import", "/imports", Permission.IMPORT_ORG_CHART),
-    NavItem("Channels", "/channels", Permission.MANAGE_SETTINGS),
-    NavItem("Guardrails", "/settings/risk", Permission.MANAGE_GUARDRAILS),
-    NavItem("Pause", "/publishing/pause", Permission.PAUSE_PUBLISHING),
-    NavItem("Audit log", "/audit", Permission.VIEW_AUDIT),
+    NavItem("Posts", "/posts", (Permission.DRAFT_POSTS,)),
+    NavItem("Review", "/review", (Permission.REVIEW_POSTS,)),
+    NavItem("Calendar", "/calendar", (Permission.DRAFT_POSTS,)),
+    NavItem("People", "/people", (Permission.VIEW_DIRECTORY,)),
+    NavItem("Teams", "/teams", (Permission.VIEW_DIRECTORY,)),
+    NavItem("Network", "/network", (Permission.VIEW_NETWORK,)),
+    NavItem(
+        "Settings",
+        "/settings",
+        tuple(area.permission for area in SETTINGS),
+        also=tuple(area.href for area in SETTINGS),
+    ),
+    NavItem("Pause", "/publishing/pause", (Permission.PAUSE_PUBLISHING,)),
+    NavItem("Audit log", "/audit", (Permission.VIEW_AUDIT,)),
 )
 
 
@@ -86,11 +144,11 @@ def plain_value(value: object) -> str:
 def nav_for(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
-    return [
-        item
-        for item in NAVIGATION
-        if item.permission is None or principal.grants.has_anywhere(item.permission)
-    ]
+    return [item for item in NAVIGATION if item.shown_to(principal)]
+
+
+def settings_for(principal: Principal) -> list[SettingsArea]:
+    return [area for area in SETTINGS if principal.grants.has_anywhere(area.permission)]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
