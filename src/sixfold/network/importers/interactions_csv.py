@@ -21,7 +21,12 @@ from sixfold.network.importers.base import (
     check_size,
     to_utf8,
 )
-from sixfold.network.importers.timestamps import parse_timestamp_column
+from sixfold.network.importers.timestamps import (
+    EARLIEST_SECONDS,
+    LATEST_SECONDS,
+    SUPPORTED_YEARS,
+    parse_timestamp_column,
+)
 
 REQUIRED = ("timestamp", "source", "target")
 OPTIONAL = ("kind", "weight", "message_id")
@@ -86,6 +91,8 @@ def _with_problems(raw: pl.DataFrame, limits: ImportLimits) -> pl.DataFrame:
         .then(pl.lit(f"a field is longer than {limits.max_field_chars} characters"))
         .when(pl.col("timestamp_parsed").is_null())
         .then(pl.lit("timestamp is neither ISO 8601 nor Unix seconds"))
+        .when(~pl.col("timestamp_parsed").is_between(EARLIEST_SECONDS, LATEST_SECONDS, "left"))
+        .then(pl.lit(f"timestamp is outside the years {SUPPORTED_YEARS}"))
         .when((ids[0] == "") | (ids[1] == ""))
         .then(pl.lit("empty source or target"))
         .when(

@@ -14,6 +14,7 @@ from sixfold.network.importers.base import (
 )
 from sixfold.network.importers.lines import bounded_lines
 from sixfold.network.importers.records import Row, as_seconds, mentioned, parse_json
+from sixfold.network.importers.timestamps import SUPPORTED_YEARS
 
 _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
 
@@ -83,7 +84,7 @@ def _post_rows(
 ) -> list[Row]:
     author, when = post.get("user"), as_seconds(post.get("create_at"), milliseconds=True)
     if not isinstance(author, str) or when is None:
-        log.add(where, "post without user or create_at; skipped")
+        log.add(where, f"post without user or a create_at in the years {SUPPORTED_YEARS}; skipped")
         return []
 
     def who(name: str) -> str:

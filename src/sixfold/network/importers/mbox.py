@@ -20,7 +20,7 @@ from sixfold.network.importers.base import (
 )
 from sixfold.network.importers.lines import bounded_lines
 from sixfold.network.importers.records import Row
-from sixfold.network.importers.timestamps import parse_rfc2822
+from sixfold.network.importers.timestamps import SUPPORTED_YEARS, parse_rfc2822
 
 
 def load_mbox(path: Path, limits: ImportLimits | None = None) -> InteractionImport:
@@ -75,7 +75,11 @@ def _message_rows(headers: Message, where: str, log: ProblemLog) -> list[Row]:
     ]
     when = parse_rfc2822(str(headers.get("Date", "")))
     if not senders or when is None:
-        log.add(where, "message without a readable From or Date; skipped")
+        log.add(
+            where,
+            "message without a readable From or Date (dates must fall in the years "
+            f"{SUPPORTED_YEARS}); skipped",
+        )
         return []
     message_id = str(headers.get("Message-ID", "")).strip() or f"mbox:{where}"
     return [

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from sixfold.network.importers.base import ProblemLog
+from sixfold.network.importers.timestamps import in_supported_range
 
 Row = tuple[int, str, str, str, float, str | None]
 
@@ -30,10 +31,12 @@ def mentioned(text: object, pattern: re.Pattern[str]) -> list[str]:
 
 
 def as_seconds(value: object, *, milliseconds: bool = False) -> int | None:
+    """Unix seconds from a number or numeric text; None if unreadable or out of range."""
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    # float() of an integer with hundreds of digits overflows instead of failing as a ValueError.
+    except (TypeError, ValueError, OverflowError):
         return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    return int(number / 1000) if milliseconds else int(number)
+    seconds = number / 1000 if milliseconds else number
+    # NaN and the infinities compare false with everything, so they fail the range test too.
+    return int(seconds) if in_supported_range(seconds) else None

@@ -14,6 +14,7 @@ from typing import Any
 from sixfold.network.importers.base import ImportLimits, InteractionImport, ProblemLog
 from sixfold.network.importers.records import Row, as_seconds, mentioned, parse_json
 from sixfold.network.importers.safezip import iter_members
+from sixfold.network.importers.timestamps import SUPPORTED_YEARS
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{1,40})(?:\|[^>]{0,200})?>")
 
@@ -66,7 +67,7 @@ def _message_rows(
         return []
     author, when = message.get("user"), as_seconds(message.get("ts"))
     if not isinstance(author, str) or when is None:
-        log.add(where, "message without user or ts; skipped")
+        log.add(where, f"message without user or a ts in the years {SUPPORTED_YEARS}; skipped")
         return []
 
     def who(user_id: str) -> str:
