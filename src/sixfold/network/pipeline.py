@@ -9,6 +9,7 @@ second that only the worker should pay.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from sixfold.network.orgchart import OrgChart
     from sixfold.network.store import NetworkAnalysis, NetworkSource
     from sixfold.org.models import Organisation
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
 
@@ -189,7 +192,13 @@ def _safe_filename(name: str) -> str:
 
 
 def read_source(source: NetworkSource, folder: Path) -> InteractionImport:
-    """Read one upload with its importer; ImportAborted says why a whole file is refused."""
+    """Read one upload with its importer; ImportAborted says why a whole file is refused.
+
+    An importer that fails in any other way has met a file it was not written for. The
+    failure is the same on every attempt, so retrying it only delays the answer, and its
+    traceback names server paths: it is logged for the operators, and the file is refused
+    with a sentence the analyst can act on.
+    """
     from sixfold.network import importers
 
     loaders = {
@@ -202,6 +211,16 @@ def read_source(source: NetworkSource, folder: Path) -> InteractionImport:
     path.write_bytes(source.content or b"")
     try:
         return loaders[source.kind](path, web_limits())
+    except importers.ImportAborted:
+        raise
+    except Exception as error:
+        logger.exception(
+            "network import of source %s (%s, %r) failed", source.id, source.kind, source.filename
+        )
+        raise importers.ImportAborted(
+            f"could not be read as a {SOURCE_KINDS[source.kind]}: the importer failed on "
+            "something in it; the details are in the server log for your administrator."
+        ) from error
     finally:
         path.unlink(missing_ok=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +12,7 @@ from sixfold import audit
 from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.errors import Forbidden, ValidationFailed
-from sixfold.network import pipeline, service
+from sixfold.network import importers, pipeline, service
 from sixfold.network.analysis import STEPS
 from sixfold.network.pipeline import AnalysisSettings
 from sixfold.network.store import NetworkAnalysis
@@ -146,6 +148,44 @@ def test_garbage_is_rejected_with_a_reason(
     assert analysis.state == "rejected"
     assert reason in (analysis.rejection or "")
     assert analysis.sources[0].content is None
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        TypeError("'int' object is not iterable"),
+        OverflowError("int value too large for Polars integer types"),
+        RecursionError("maximum recursion depth exceeded"),
+        KeyError("/srv/sixfold/secret-path"),
+    ],
+    ids=type,
+)
+def test_an_importer_failure_rejects_the_file_without_a_traceback(
+    db: Session,
+    network_world: NetworkWorld,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+) -> None:
+    def broken_importer(path: Path, limits: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(importers, "load_mattermost_export", broken_importer)
+    upload = service.Upload("mattermost", "chat.jsonl", b'{"type": "post"}\n')
+    analysis = _queue(db, network_world, [_csv(network_world), upload])
+    run_worker(session_factory, cycles=1)  # refused at once, not retried
+    db.refresh(analysis)
+    assert analysis.state == "rejected"
+    assert analysis.last_error is None
+    assert analysis.rejection == (
+        "chat.jsonl: could not be read as a Mattermost bulk export (JSONL): the importer failed "
+        "on something in it; the details are in the server log for your administrator."
+    )
+    assert [source.content for source in analysis.sources] == [None, None]
+    logged = [record for record in caplog.records if record.name == "sixfold.network.pipeline"]
+    assert logged[0].exc_info is not None
+    assert logged[0].exc_info[1] is failure
 
 
 def test_interactions_between_strangers_are_rejected(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,36 @@ from sixfold.network.importers.base import (
     check_size,
 )
 from sixfold.network.importers.lines import bounded_lines
-from sixfold.network.importers.records import Row, as_seconds, mentioned, parse_json
+from sixfold.network.importers.records import (
+    FieldError,
+    Fields,
+    Row,
+    json_type,
+    mentioned,
+    parse_json,
+)
 
 _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
+# Record types that name people or hold interactions; the others (version, team, channel,
+# emoji) are skipped without a word.
+_KINDS = frozenset({"user", "post", "direct_post"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """What one post contributes, checked as it streams past; its text is already gone.
+
+    Posts are kept until the end of the file because user records, which turn names into
+    e-mail addresses, may come after them.
+    """
+
+    where: str
+    author: str
+    at: int
+    mentions: list[str]
+    members: list[str]  # direct posts only: who else was in the conversation
+    replies: list[tuple[str, int, list[str]]]  # who, when, whom they mention
+    reactions: list[tuple[str, int]]  # who, when
 
 
 def load_mattermost_export(path: Path, limits: ImportLimits | None = None) -> InteractionImport:
@@ -23,7 +51,7 @@ def load_mattermost_export(path: Path, limits: ImportLimits | None = None) -> In
     check_size(path, limits)
     log = ProblemLog(path.name)
     emails: dict[str, str] = {}
-    posts: list[tuple[str, dict[str, Any]]] = []
+    posts: list[_Post] = []
     with path.open("rb") as handle:
         for number, line in bounded_lines(handle, limits.max_line_bytes):
             where = f"{path.name}:{number}"
@@ -33,82 +61,95 @@ def load_mattermost_export(path: Path, limits: ImportLimits | None = None) -> In
             if not line.strip():
                 continue
             record = parse_json(line, where, log)
-            _collect(record, where, emails, posts, log)
-    rows = [row for where, post in posts for row in _post_rows(post, where, emails, log)]
+            if record is not None:
+                _collect(record, where, emails, posts, log)
+    rows = [row for post in posts for row in _post_rows(post, emails)]
     return InteractionImport.from_rows(rows, log)
 
 
 def _collect(
-    record: Any,
-    where: str,
-    emails: dict[str, str],
-    posts: list[tuple[str, dict[str, Any]]],
-    log: ProblemLog,
+    record: Any, where: str, emails: dict[str, str], posts: list[_Post], log: ProblemLog
 ) -> None:
-    if record is None:
+    if not isinstance(record, dict):
+        log.add(where, f"record is {json_type(record)}, not an object; skipped")
         return
-    kind = record.get("type") if isinstance(record, dict) else None
-    body = record.get(kind) if isinstance(kind, str) else None
-    if kind == "user" and isinstance(body, dict) and isinstance(body.get("username"), str):
-        email = body.get("email")
-        emails[body["username"].lower()] = email.lower() if isinstance(email, str) else ""
-    elif kind in {"post", "direct_post"} and isinstance(body, dict):
-        # Message text is dropped here; only its mentions survive, as names.
-        posts.append((where, _strip_text(body, direct=kind == "direct_post")))
-    elif not isinstance(kind, str):
-        log.add(where, "record without a type; skipped")
+    fields = Fields(record, where, log)
+    try:
+        kind = fields.required_text("type")
+        if kind not in _KINDS:
+            return
+        body = Fields(fields.required_object(kind), where, log)
+    except FieldError as error:
+        log.add(where, f"record {error}; skipped")
+        return
+    try:
+        if kind == "user":
+            username, email = body.required_text("username"), body.text("email")
+            emails[username.lower()] = email.lower() if email else ""
+        else:
+            posts.append(_read_post(body, direct=kind == "direct_post"))
+    except FieldError as error:
+        log.add(where, f"{'user' if kind == 'user' else 'post'} {error}; skipped")
 
 
-def _strip_text(post: dict[str, Any], *, direct: bool) -> dict[str, Any]:
-    kept = {
-        key: post.get(key)
-        for key in ("user", "create_at", "replies", "reactions", "channel_members")
-    }
-    kept["mentions"] = mentioned(post.get("message"), _MENTION)
-    kept["direct"] = direct
-    kept["replies"] = [
-        {
-            "user": reply.get("user"),
-            "create_at": reply.get("create_at"),
-            "mentions": mentioned(reply.get("message"), _MENTION),
-        }
-        for reply in post.get("replies") or []
-        if isinstance(reply, dict)
+def _read_post(post: Fields, *, direct: bool) -> _Post:
+    author, at = post.required_text("user"), post.required_seconds("create_at", milliseconds=True)
+    replies = [
+        _read_reply(Fields(reply, f"{post.where} reply {number}", post.log))
+        for number, reply in enumerate(post.objects("replies"), start=1)
     ]
-    return kept
+    reactions = [
+        _read_reaction(Fields(reaction, f"{post.where} reaction {number}", post.log), at)
+        for number, reaction in enumerate(post.objects("reactions"), start=1)
+    ]
+    return _Post(
+        where=post.where,
+        author=author,
+        at=at,
+        # Message text is dropped here; only its mentions survive, as names.
+        mentions=mentioned(post.text("message"), _MENTION),
+        members=post.texts("channel_members") if direct else [],
+        replies=[reply for reply in replies if reply is not None],
+        reactions=[reaction for reaction in reactions if reaction is not None],
+    )
 
 
-def _post_rows(
-    post: dict[str, Any], where: str, emails: dict[str, str], log: ProblemLog
-) -> list[Row]:
-    author, when = post.get("user"), as_seconds(post.get("create_at"), milliseconds=True)
-    if not isinstance(author, str) or when is None:
-        log.add(where, "post without user or create_at; skipped")
-        return []
+def _read_reply(reply: Fields) -> tuple[str, int, list[str]] | None:
+    try:
+        user = reply.required_text("user")
+        at = reply.required_seconds("create_at", milliseconds=True)
+    except FieldError as error:
+        reply.log.add(reply.where, f"reply {error}; skipped")
+        return None
+    return user, at, mentioned(reply.text("message"), _MENTION)
 
+
+def _read_reaction(reaction: Fields, post_at: int) -> tuple[str, int] | None:
+    try:
+        user = reaction.required_text("user")
+    except FieldError as error:
+        reaction.log.add(reaction.where, f"reaction {error}; skipped")
+        return None
+    # Exports before Mattermost 5 gave reactions no time; the post's own time stands in.
+    at = reaction.seconds("create_at", milliseconds=True)
+    return user, post_at if at is None else at
+
+
+def _post_rows(post: _Post, emails: dict[str, str]) -> list[Row]:
     def who(name: str) -> str:
         return emails.get(name.lower()) or f"mattermost:{name.lower()}"
 
-    message_id = f"mattermost:{where}"
+    author, message_id = who(post.author), f"mattermost:{post.where}"
     rows: list[Row] = [
-        (when, who(author), who(name), "mention", 1.0, message_id) for name in post["mentions"]
+        (post.at, author, who(name), "mention", 1.0, message_id) for name in post.mentions
     ]
-    if post["direct"]:
-        rows.extend(
-            (when, who(author), who(member), "message", 1.0, message_id)
-            for member in post.get("channel_members") or []
-            if isinstance(member, str) and member != author
-        )
-    for reply in post["replies"]:
-        replied_at = as_seconds(reply.get("create_at"), milliseconds=True)
-        if isinstance(reply.get("user"), str) and replied_at is not None:
-            rows.append((replied_at, who(reply["user"]), who(author), "reply", 1.0, None))
-            rows.extend(
-                (replied_at, who(reply["user"]), who(name), "mention", 1.0, None)
-                for name in reply["mentions"]
-            )
-    for reaction in post.get("reactions") or []:
-        if isinstance(reaction, dict) and isinstance(reaction.get("user"), str):
-            at = as_seconds(reaction.get("create_at"), milliseconds=True) or when
-            rows.append((at, who(reaction["user"]), who(author), "reaction", 1.0, None))
+    rows.extend(
+        (post.at, author, who(member), "message", 1.0, message_id)
+        for member in post.members
+        if member != post.author
+    )
+    for user, at, mentions in post.replies:
+        rows.append((at, who(user), author, "reply", 1.0, None))
+        rows.extend((at, who(user), who(name), "mention", 1.0, None) for name in mentions)
+    rows.extend((at, who(user), author, "reaction", 1.0, None) for user, at in post.reactions)
     return rows

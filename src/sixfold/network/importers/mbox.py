@@ -11,6 +11,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 
 from sixfold.network.importers.base import (
     ImportLimits,
@@ -20,7 +21,7 @@ from sixfold.network.importers.base import (
 )
 from sixfold.network.importers.lines import bounded_lines
 from sixfold.network.importers.records import Row
-from sixfold.network.importers.timestamps import parse_rfc2822
+from sixfold.network.importers.timestamps import SUPPORTED_YEARS, parse_rfc2822
 
 
 def load_mbox(path: Path, limits: ImportLimits | None = None) -> InteractionImport:
@@ -63,21 +64,27 @@ def _header_blocks(
 
 
 def _message_rows(headers: Message, where: str, log: ProblemLog) -> list[Row]:
-    senders = [
-        address.lower()
-        for _, address in getaddresses(headers.get_all("From", []))
-        if "@" in address
-    ]
-    recipients = [
-        address.lower()
-        for _, address in getaddresses(headers.get_all("To", []) + headers.get_all("Cc", []))
-        if "@" in address
-    ]
+    try:
+        senders = _addresses(headers.get_all("From", []))
+        recipients = _addresses(headers.get_all("To", []) + headers.get_all("Cc", []))
+    # The address parser recurses once per nested comment: "From: ((((..." of a few
+    # thousand brackets exhausts the stack.
+    except RecursionError:
+        log.add(where, "From, To or Cc nested too deeply to read; message skipped")
+        return []
     when = parse_rfc2822(str(headers.get("Date", "")))
     if not senders or when is None:
-        log.add(where, "message without a readable From or Date; skipped")
+        log.add(
+            where,
+            "message without a readable From or Date (dates must fall in the years "
+            f"{SUPPORTED_YEARS}); skipped",
+        )
         return []
     message_id = str(headers.get("Message-ID", "")).strip() or f"mbox:{where}"
     return [
         (when, senders[0], target, "email", 1.0, message_id) for target in dict.fromkeys(recipients)
     ]
+
+
+def _addresses(values: list[Any]) -> list[str]:
+    return [address.lower() for _, address in getaddresses(values) if "@" in address]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from sixfold.network.importers.base import (
@@ -14,6 +15,7 @@ from sixfold.network.importers.base import (
     check_size,
     to_utf8,
 )
+from sixfold.network.importers.lines import csv_records
 from sixfold.network.orgchart import OrgChart, Person, build_orgchart, find_cycle_members
 
 REQUIRED_COLUMNS = ("id", "department")
@@ -37,49 +39,60 @@ def load_people(
 def _read_rows(
     text: str, log: ProblemLog, limits: ImportLimits
 ) -> tuple[list[Person], dict[str, int]]:
-    """People in file order, and the line each was read from."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        raise ImportAborted(
-            f"{log.source}: missing column(s) {', '.join(missing)}; "
-            f"expected {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
-        )
-    reader.fieldnames = header
+    """People in file order, and the line each row starts on."""
+    records = csv_records(io.StringIO(text, newline=""))
+    header = _read_header(records, log.source)
     people: dict[str, Person] = {}
     lines: dict[str, int] = {}
     emails: set[str] = set()
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            log.add(reader.line_num, f"unreadable CSV: {error}")
+    for line, fields in records:
+        if isinstance(fields, csv.Error):
+            log.add(line, f"unreadable CSV: {fields}")
             continue
-        person = _person_from_row(row, reader.line_num, log, limits)
+        if not fields:
+            continue  # a blank line
+        if any(extra.strip() for extra in fields[len(header) :]):
+            log.add(line, f"{len(fields)} fields, but the header has {len(header)}; row skipped")
+            continue
+        person = _person_from_row(dict(zip(header, fields, strict=False)), line, log, limits)
         if person is None:
             continue
         if person.id in people:
-            log.add(reader.line_num, f"duplicate id {person.id!r}; row skipped")
+            log.add(line, f"duplicate id {person.id!r}; row skipped")
             continue
         if person.email and person.email in emails:
-            log.add(reader.line_num, f"e-mail {person.email!r} already used; e-mail dropped")
+            log.add(line, f"e-mail {person.email!r} already used; e-mail dropped")
             person = Person(
                 person.id, person.name, "", person.title, person.department, person.manager_id
             )
         emails.add(person.email)
         people[person.id] = person
-        lines[person.id] = reader.line_num
+        lines[person.id] = line
     return list(people.values()), lines
 
 
+def _read_header(records: Iterator[tuple[int, list[str] | csv.Error]], source: str) -> list[str]:
+    _, header = next(records, (1, []))
+    if isinstance(header, csv.Error):
+        # An unclosed quote in the header swallows the file until the csv module's field limit.
+        raise ImportAborted(f"{source}: the header line is not readable CSV ({header})")
+    names = [name.strip().lower() for name in header]
+    for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
+        if names.count(name) > 1:
+            raise ImportAborted(f"{source}: the header names the column {name!r} twice; keep one")
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise ImportAborted(
+            f"{source}: missing column(s) {', '.join(missing)}; "
+            f"expected {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
+        )
+    return names
+
+
 def _person_from_row(
-    row: dict[str | None, str | list[str] | None], line: int, log: ProblemLog, limits: ImportLimits
+    row: dict[str, str], line: int, log: ProblemLog, limits: ImportLimits
 ) -> Person | None:
-    values = {key: (row.get(key) or "") for key in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
-    fields = {key: value.strip() if isinstance(value, str) else "" for key, value in values.items()}
+    fields = {key: row.get(key, "").strip() for key in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
     if any("\ufffd" in value for value in fields.values()):
         log.add(line, "not valid UTF-8; row skipped")
         return None

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from sixfold.network.importers.base import ImportLimits, InteractionImport, ProblemLog
-from sixfold.network.importers.records import Row, as_seconds, mentioned, parse_json
+from sixfold.network.importers.records import (
+    FieldError,
+    Fields,
+    Row,
+    json_type,
+    mentioned,
+    parse_json,
+)
 from sixfold.network.importers.safezip import iter_members
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{1,40})(?:\|[^>]{0,200})?>")
@@ -50,42 +57,56 @@ def _is_day_file(name: str) -> bool:
 
 def _user_directory(content: bytes, log: ProblemLog) -> dict[str, str]:
     users = parse_json(content, "users.json", log)
+    if not isinstance(users, list):
+        if users is not None:
+            log.add("users.json", f"is {json_type(users)}, not a list of users; ignored")
+        return {}
     directory: dict[str, str] = {}
-    for user in users if isinstance(users, list) else []:
-        if isinstance(user, dict) and isinstance(user.get("id"), str):
-            profile = user.get("profile")
-            email = profile.get("email") if isinstance(profile, dict) else None
-            directory[user["id"]] = email.lower() if isinstance(email, str) else ""
+    for number, user in enumerate(users, start=1):
+        where = f"users.json user {number}"
+        if not isinstance(user, dict):
+            log.add(where, f"is {json_type(user)}, not an object; skipped")
+            continue
+        fields = Fields(user, where, log)
+        try:
+            user_id = fields.required_text("id")
+        except FieldError as error:
+            log.add(where, f"user {error}; skipped")
+            continue
+        profile = fields.nested("profile")
+        email = profile.text("email") if profile else None
+        directory[user_id] = email.lower() if email else ""
     return directory
 
 
 def _message_rows(
     message: Any, where: str, channel: str, directory: dict[str, str], log: ProblemLog
 ) -> list[Row]:
-    if not isinstance(message, dict) or message.get("subtype") in {"channel_join", "channel_leave"}:
+    if not isinstance(message, dict):
+        log.add(where, f"is {json_type(message)}, not an object; skipped")
         return []
-    author, when = message.get("user"), as_seconds(message.get("ts"))
-    if not isinstance(author, str) or when is None:
-        log.add(where, "message without user or ts; skipped")
+    fields = Fields(message, where, log)
+    if fields.text("subtype") in {"channel_join", "channel_leave"}:
+        return []
+    try:
+        author, when = fields.required_text("user"), fields.required_seconds("ts")
+    except FieldError as error:
+        log.add(where, f"message {error}; skipped")
         return []
 
     def who(user_id: str) -> str:
         return directory.get(user_id) or f"slack:{user_id}"
 
     rows: list[Row] = []
-    parent = message.get("parent_user_id")
-    if message.get("thread_ts") not in (None, message.get("ts")) and isinstance(parent, str):
+    parent, thread = fields.text("parent_user_id"), fields.text("thread_ts")
+    if thread not in (None, message["ts"]) and parent is not None:
         rows.append((when, who(author), who(parent), "reply", 1.0, None))
-    message_id = f"slack:{channel}:{message.get('ts')}"
+    message_id = f"slack:{channel}:{message['ts']}"
     rows.extend(
         (when, who(author), who(target), "mention", 1.0, message_id)
-        for target in mentioned(message.get("text"), _MENTION)
+        for target in mentioned(fields.text("text"), _MENTION)
     )
-    for reaction in message.get("reactions") or []:
-        users = reaction.get("users") if isinstance(reaction, dict) else None
-        rows.extend(
-            (when, who(user), who(author), "reaction", 1.0, None)
-            for user in users or []
-            if isinstance(user, str)
-        )
+    for number, reaction in enumerate(fields.objects("reactions"), start=1):
+        users = Fields(reaction, f"{where} reaction {number}", log).texts("users")
+        rows.extend((when, who(user), who(author), "reaction", 1.0, None) for user in users)
     return rows

@@ -9,6 +9,18 @@ import polars as pl
 
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%z"
 
+# The instants an interaction may have: 1970-01-01 up to (not including) 2200-01-01, UTC.
+# No chat or mail system predates Unix time, and nothing is scheduled two centuries ahead, so
+# a value outside is a corrupt or hostile one. Refusing it row by row also keeps values such
+# as 1e300 away from the Int64 table column, where one of them would fail the whole source.
+EARLIEST_SECONDS = 0
+LATEST_SECONDS = 7_258_118_400
+SUPPORTED_YEARS = "1970 to 2199"
+
+
+def in_supported_range(seconds: float) -> bool:
+    return EARLIEST_SECONDS <= seconds < LATEST_SECONDS
+
 
 def parse_timestamp_column(raw: pl.Expr) -> pl.Expr:
     """Unix seconds (integer or fractional) or ISO 8601 text to Int64 UTC seconds; null if neither.
@@ -26,9 +38,12 @@ def parse_timestamp_column(raw: pl.Expr) -> pl.Expr:
     has_offset = iso.str.contains(r"[+-]\d{2}:?\d{2}$")
     iso = pl.when(has_offset).then(iso).otherwise(iso + "+00:00")
     parsed = iso.str.to_datetime(_ISO_FORMAT, strict=False, time_zone="UTC")
+    # Clipped so that a huge number still becomes an integer, which the caller then reports
+    # as out of range instead of as unreadable.
+    clipped = numeric.clip(-(2**62), 2**62)
     return (
         pl.when(numeric.is_not_null() & numeric.is_finite())
-        .then(numeric.floor().cast(pl.Int64, strict=False))
+        .then(clipped.floor().cast(pl.Int64, strict=False))
         .otherwise(parsed.dt.epoch("s"))
     )
 
@@ -42,13 +57,15 @@ def parse_date_bound(text: str) -> int:
 
 
 def parse_rfc2822(text: str | None) -> int | None:
-    """An e-mail Date header to UTC seconds, or None when absent or unreadable."""
+    """An e-mail Date header to UTC seconds, or None when absent, unreadable or out of range."""
     if not text:
         return None
     try:
         value = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        seconds = int(value.timestamp())
+    # A zone offset of twenty digits overflows instead of failing as a ValueError.
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
+    return seconds if in_supported_range(seconds) else None
