@@ -366,6 +366,13 @@ def describe_error(exc: BaseException) -> str:
     return f"{summary}\n\n{detail}"
 
 
+def error_summary(last_error: str | None) -> str | None:
+    """What people are shown of a stored error: its one-line summary. The traceback after it
+    (``describe_error``) is for the operator, in the database and the server's log; it names
+    the server's files."""
+    return last_error.split("\n\n", 1)[0] if last_error else last_error
+
+
 def default_worker_id() -> str:
     """Unique per runner: host, process and a random suffix (fencing relies on uniqueness)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

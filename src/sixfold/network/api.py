@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.jobs.runner import error_summary
 from sixfold.network import service
 from sixfold.network.pipeline import AnalysisSettings
 from sixfold.network.store import NetworkAnalysis
@@ -48,7 +49,7 @@ def _out(analysis: NetworkAnalysis) -> AnalysisOut:
         interactions=analysis.interaction_count,
         problems=analysis.problem_count,
         rejection=analysis.rejection,
-        last_error=analysis.last_error,
+        last_error=error_summary(analysis.last_error),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError
+from sixfold.jobs.runner import error_summary
 from sixfold.org import imports, service
 from sixfold.web.access import DbSession, Require, client_ip
 from sixfold.web.routing import add_routes
@@ -111,7 +112,7 @@ def _out(job: imports.ImportJob) -> ImportOut:
         total=job.progress_total,
         result=job.result,
         errors=job.errors,
-        last_error=job.last_error,
+        last_error=error_summary(job.last_error),
     )
 
 

@@ -16,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.jobs.runner import error_summary
 from sixfold.notifications import service as notification_service
 from sixfold.web.access import CSRF_FIELD, csrf_token
 
@@ -122,6 +123,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["when"] = format_when
     env.filters["plain"] = plain_value
+    env.filters["error_summary"] = error_summary
     env.globals["csrf_field_name"] = CSRF_FIELD
     return Jinja2Templates(env=env)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sixfold import audit
 from sixfold.auth.permissions import Role
 from sixfold.config import Settings
+from sixfold.jobs.runner import describe_error
 from sixfold.network.store import NetworkAnalysis
 from sixfold.org.models import Person
 from tests import factories
@@ -244,3 +245,25 @@ def test_the_network_area_is_not_for_everyone(
     _signed_in(client, db, settings, role)
     assert client.get("/network").status_code == 403
     assert 'href="/network"' not in client.get("/").text
+
+
+def test_a_failed_attempt_shows_what_failed_but_not_the_servers_traceback(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    network_world: NetworkWorld,
+) -> None:
+    _signed_in(client, db, settings, Role.NETWORK_ANALYST)
+    url = _upload(
+        client, {"interactions": ("mail.csv", interactions_csv(network_world), "text/csv")}
+    )
+    analysis = db.scalars(select(NetworkAnalysis)).one()
+    try:
+        raise OSError("disk full")
+    except OSError as error:
+        analysis.last_error = describe_error(error)
+    db.commit()
+    for page in (client.get(url).text, client.get(f"/api/v1/network/analyses/{analysis.id}").text):
+        assert "OSError: disk full" in page
+        assert "Traceback" not in page
+        assert __file__ not in page
