@@ -379,6 +379,13 @@ def edit_in_review(
         text=post.text,
         version=post.version,
     )
+    review_again(session, post, base_url=base_url)
+
+
+def review_again(session: Session, post: Post, *, base_url: str) -> None:
+    """A post changed in review is reviewed again from the first step. One the change made
+    blocked (a new time can meet a sensitive event) goes back to its author instead:
+    approving it would skip a leader's override."""
     if drafts.is_blocked(post):
         post.status = PostStatus.CHANGES_REQUESTED
         return
