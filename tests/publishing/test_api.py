@@ -13,13 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sixfold.audit import AuditEntry
 from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.config import Settings
 from sixfold.jobs import Runner
+from sixfold.notifications.models import Notification
 from sixfold.org.models import Person
 from sixfold.publishing import drafts, review
-from sixfold.publishing.models import Post
+from sixfold.publishing.models import Post, PublishingSettings
 from sixfold.publishing.publisher import Publication
 from sixfold.web.access import SESSION_COOKIE, session_signer
 from sixfold.web.app import create_app
@@ -309,6 +311,52 @@ def test_a_new_time_restarts_the_review_of_a_post_in_review(
     assert body["status"] == "in_review"
     assert body["version"] == 2
     assert body["review"]["current_step"]["index"] == 0
+
+
+def test_a_new_time_in_review_is_audited_and_asks_the_first_step_again(
+    api: Api, db: Session, newsroom: Newsroom
+) -> None:
+    db.add(
+        PublishingSettings(
+            organisation_id=newsroom.org.id,
+            review_steps=[
+                {"name": "Mentor review", "mode": "any", "role": "community_mentor"},
+                {"name": "Leader sign-off", "mode": "any", "role": "leader"},
+            ],
+            review_verdicts=["review", "block"],
+            alt_text_required=True,
+        )
+    )
+    post = submitted(db, newsroom)
+    review.approve(db, post, newsroom.mentor, actor=factories.ACTOR)
+    db.commit()
+    when = in_two_days()
+
+    body = api.post(
+        newsroom.author, f"/api/v1/posts/{post.id}/schedule", {"mode": "at", "at": when.isoformat()}
+    ).json()
+
+    # The mentor's approval was of version 1: the mentor is asked again, not the leader.
+    assert body["review"]["current_step"]["index"] == 0
+    db.expire_all()
+    [entry] = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.target_id == str(post.id), AuditEntry.action == "post.timing_changed"
+        )
+    )
+    assert entry.actor_id == newsroom.author.id
+    assert entry.details == {
+        "version": 2,
+        "before": {"mode": "now", "at": None},
+        "after": {"mode": "at", "at": when.isoformat()},
+    }
+    asked = db.scalars(
+        select(Notification).where(
+            Notification.person_id == newsroom.mentor.id,
+            Notification.kind == "review_requested",
+        )
+    )
+    assert len(list(asked)) == 2
 
 
 def test_a_scheduled_post_is_rescheduled_per_publication(

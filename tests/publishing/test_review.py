@@ -15,7 +15,7 @@ from sixfold.channels import service as channels
 from sixfold.errors import Conflict, Forbidden, ValidationFailed
 from sixfold.notifications.models import EmailMessage, Notification
 from sixfold.org.models import Person, Team
-from sixfold.publishing import drafts, review
+from sixfold.publishing import drafts, review, schedule
 from sixfold.publishing.models import Post, PostStatus, PublishingSettings, ReviewDecision
 from sixfold.publishing.publisher import Publication
 from tests import factories
@@ -236,6 +236,42 @@ def test_a_reviewers_edit_restarts_review(db: Session, newsroom: Newsroom) -> No
     assert current.index == 0
     assert review.history(db, post)[-1].decision == ReviewDecision.EDITED
     assert len(notified(db, newsroom.mentor, "review_requested")) == asked_before + 1
+
+
+def test_a_post_taken_back_from_the_schedule_is_reviewed_again(
+    db: Session, newsroom: Newsroom
+) -> None:
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+    schedule.withdraw(db, post, actor=actor(newsroom.author), to=PostStatus.DRAFT)
+
+    # Submitted again unchanged: the author took it back, so the approval does not carry over.
+    assert submit(db, post) == PostStatus.IN_REVIEW
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.index == 0
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [post]
+    assert len(notified(db, newsroom.mentor, "review_requested")) == 2
+    assert approve(db, post, newsroom.mentor) == PostStatus.SCHEDULED
+
+
+def test_a_post_taken_back_from_review_starts_again_at_the_first_step(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+    schedule.withdraw(db, post, actor=actor(newsroom.author), to=PostStatus.DRAFT)
+
+    submit(db, post)
+
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.index == 0
+    assert review.approvals(db, post) == []
+    assert review.queue_for(db, newsroom.org, newsroom.leader) == []
 
 
 def test_team_scoped_mentors_review_only_their_teams(db: Session, newsroom: Newsroom) -> None:

@@ -70,6 +70,28 @@ def test_a_pause_without_a_reason_is_refused_and_says_why(
     assert pause.active_pauses(db, newsroom.org.id) == []
 
 
+def test_a_refused_pause_keeps_the_chosen_channel_and_reason(
+    pages: Pages, newsroom: Newsroom
+) -> None:
+    typed = {"reason": "A" * (pause.REASON_MAX_CHARS + 1), "channel": str(newsroom.stream.id)}
+    page = pages.as_(newsroom.leader).post("/publishing/pause", typed)
+    assert page.status_code == 422
+    assert f'<option value="{newsroom.stream.id}" selected>Only Internal stream' in page.text
+    assert typed["reason"] in page.text
+
+
+@pytest.mark.parametrize("channel", ["²", "٣", "x"])
+def test_a_channel_that_is_not_a_number_is_refused_in_words(
+    pages: Pages, db: Session, newsroom: Newsroom, channel: str
+) -> None:
+    page = pages.as_(newsroom.leader).post(
+        "/publishing/pause", {"reason": REASON, "channel": channel}
+    )
+    assert page.status_code == 422
+    assert "Choose the whole organisation or one of the channels." in page.text
+    assert pause.active_pauses(db, newsroom.org.id) == []
+
+
 def test_the_banner_is_on_every_page_while_paused_and_gone_after_resume(
     pages: Pages, db: Session, newsroom: Newsroom
 ) -> None:
@@ -170,6 +192,30 @@ def test_reschedule_reads_the_time_in_the_organisation_zone(
     db.expire_all()
     # 09:30 in London in July is 08:30 UTC (British Summer Time).
     assert (row.state, row.due_at) == ("pending", datetime(2030, 7, 1, 8, 30, tzinfo=UTC))
+
+
+def test_a_refused_reschedule_keeps_the_time_typed_in_its_row(
+    pages: Pages, db: Session, newsroom: Newsroom, runner: Runner
+) -> None:
+    first, second = held(db, newsroom, runner, "First held post", "Second held post")
+    resumed(db, newsroom)
+
+    page = pages.as_(newsroom.leader).post(
+        f"/publications/{first.id}/reschedule", {"when": "2020-01-01T09:00"}
+    )
+
+    assert page.status_code == 422
+    assert "in the past" in page.text
+    typed = _time_input(page.text, first)
+    assert 'value="2020-01-01T09:00" required aria-invalid="true"' in typed
+    other = _time_input(page.text, second)
+    assert "2020-01-01T09:00" not in other
+    assert "aria-invalid" not in other
+
+
+def _time_input(page: str, row: Publication) -> str:
+    """The attributes of the new-time input in the row of `row`."""
+    return page.split(f'id="when-{row.id}"')[1].split(">")[0]
 
 
 def test_cancel_one_then_cancel_all(

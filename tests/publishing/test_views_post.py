@@ -214,6 +214,23 @@ def test_the_author_moves_a_scheduled_post_back_to_draft_and_cancels_it(site: Si
     assert _fresh(site, post).status == PostStatus.CANCELLED
 
 
+def test_a_post_moved_back_to_draft_and_submitted_again_is_in_the_review_queue(
+    site: Site,
+) -> None:
+    post = _submitted(site, "Back to the reviewers")
+    review.approve(site.db, post, site.room.mentor, actor=factories.ACTOR)
+    site.db.commit()
+    site.as_(site.room.author)
+    assert site.form(f"/posts/{post.id}/unschedule").status_code == 303
+    assert site.form(f"/posts/{post.id}/submit").status_code == 303
+    assert _fresh(site, post).status == PostStatus.IN_REVIEW
+    site.as_(site.room.mentor)
+    assert f'href="/posts/{post.id}"' in site.client.get("/review").text
+    response = site.form(f"/posts/{post.id}/approve", {"version": str(post.version)})
+    assert response.status_code == 303
+    assert _fresh(site, post).status == PostStatus.SCHEDULED
+
+
 def test_a_failed_publication_shows_the_network_message_and_is_retried(site: Site) -> None:
     post = _submitted(site)
     review.approve(site.db, post, site.room.mentor, actor=factories.ACTOR)

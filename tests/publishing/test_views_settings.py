@@ -146,6 +146,51 @@ def test_an_invalid_workflow_is_refused_and_nothing_changes(
     assert review.settings_of(db, newsroom.org.id).review_steps == review.DEFAULT_STEPS
 
 
+def row_html(page: str, index: int) -> str:
+    """The fieldset of one step row, to read what the form shows in it."""
+    start = page.index(f'name="step-{index}-position"')
+    return page[start : page.index("</fieldset>", start)]
+
+
+def test_a_refused_form_comes_back_as_it_was_typed(
+    pages: Pages, db: Session, newsroom: Newsroom, admin: Person
+) -> None:
+    data = form(
+        step(
+            0,
+            "Renamed, not saved",
+            mode="all",
+            reviewers="people",
+            position="2",
+            people=[str(newsroom.mentor.id)],
+        ),
+        step(1, "Dropped", reviewers="role:leader", remove="1"),
+        step(2, "Legal sign-off", reviewers="people", new="1", position="1"),
+        verdicts=("review",),
+        alt=False,
+    )
+    page = pages.as_(admin).post("/settings/publishing", data)
+
+    assert page.status_code == 422
+    assert "Legal sign-off: choose at least one person" in page.text
+    assert 'name="step_count" value="3"' in page.text
+    renamed, dropped, added = (row_html(page.text, i) for i in range(3))
+    assert 'value="2"' in renamed
+    assert 'value="Renamed, not saved"' in renamed
+    assert '<option value="all" selected>' in renamed
+    assert '<option value="people" selected>' in renamed
+    assert f'<option value="{newsroom.mentor.id}" selected>' in renamed
+    assert '<option value="role:leader" selected>' in dropped
+    assert 'name="step-1-remove" value="1" checked' in dropped
+    assert 'value="Legal sign-off"' in added
+    assert 'name="step-2-new" value="1"' in page.text
+    assert 'name="step-3-' not in page.text  # no row the person did not send
+    assert 'value="review" checked' in page.text
+    assert 'value="block" checked' not in page.text
+    assert 'name="alt_text_required" value="1" checked' not in page.text
+    assert review.settings_of(db, newsroom.org.id).review_steps == review.DEFAULT_STEPS
+
+
 def test_only_people_who_review_may_be_named(
     pages: Pages, db: Session, newsroom: Newsroom, admin: Person
 ) -> None:

@@ -21,7 +21,7 @@ from sixfold.auth.service import Principal
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
 from sixfold.org import service as org_service
-from sixfold.publishing import access, drafts, pause, review, schedule
+from sixfold.publishing import access, editing, pause, review, schedule
 from sixfold.publishing.api_models import (
     ApproveIn,
     OverrideIn,
@@ -82,21 +82,6 @@ def _timing(body: ScheduleIn) -> datetime | None:
     if body.at <= utcnow():
         raise ValidationFailed("The time is in the past; choose a later one or publish now.")
     return body.at
-
-
-def _change_timing(db: Session, post: Post, principal: Principal, body: ScheduleIn) -> None:
-    data = drafts.DraftInput(
-        text=post.text,
-        channel_ids=[t.channel_id for t in post.targets],
-        channel_texts={t.channel_id: t.text for t in post.targets if t.text},
-        publish_mode=body.mode,
-        publish_at=_timing(body),
-    )
-    drafts.save_draft(db, post, principal.person, data, base_version=post.version)
-    # The risk verdict depends on the day (sensitive events): a post in review that a new
-    # time makes blocked goes back to its author, as after a reviewer's edit.
-    if post.status == PostStatus.IN_REVIEW and drafts.is_blocked(post):
-        post.status = PostStatus.CHANGES_REQUESTED
 
 
 # Posts -------------------------------------------------------------------------------------
@@ -208,7 +193,9 @@ def override_post(
 
 
 @router.post("/posts/{post_id}/schedule", response_model=PostOut, summary="Choose when")
-def schedule_post(post_id: int, body: ScheduleIn, principal: CanDraft, db: DbSession) -> PostOut:
+def schedule_post(
+    request: Request, post_id: int, body: ScheduleIn, principal: CanDraft, db: DbSession
+) -> PostOut:
     """Set when a post not yet scheduled goes out: now, at a time, or in the channels' queue.
 
     A post in review is reviewed again (the risk verdict depends on the day). A scheduled
@@ -220,7 +207,15 @@ def schedule_post(post_id: int, body: ScheduleIn, principal: CanDraft, db: DbSes
             f"This post is {post.status.replace('_', ' ')}: change the time of each of its "
             "publications instead."
         )
-    _change_timing(db, post, principal, body)
+    editing.change_timing(
+        db,
+        post,
+        principal.person,
+        mode=body.mode,
+        at=_timing(body),
+        actor=principal.actor(client_ip(request)),
+        base_url=settings_of(request).base_url,
+    )
     db.commit()
     return post_out(db, post)
 

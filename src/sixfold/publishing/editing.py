@@ -2,8 +2,9 @@
 
 Who saves decides how: an author saves a draft (`drafts.save_draft`, autosaves fold into one
 version); a reviewer's edit of a post in review goes through `review.edit_in_review`, which
-records the edit and starts review again. Times typed into the composer are read in the
-organisation's time zone.
+records the edit and starts review again, as does the author's new publishing time for a post
+in review (`change_timing`). Times typed into the composer are read in the organisation's time
+zone.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_type
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
-from sixfold.org.models import Organisation
-from sixfold.publishing import access, drafts, review
+from sixfold.org.models import Organisation, Person
+from sixfold.publishing import access, drafts, post_audit, review
 from sixfold.publishing.access import EditMode
 from sixfold.publishing.limits import limit_problems
-from sixfold.publishing.models import Post
+from sixfold.publishing.models import Post, PostStatus, PublishMode
 from sixfold.risk import Verdict
 
 
@@ -126,6 +127,50 @@ def save(
             base_url=base_url,
         )
     return mode
+
+
+def change_timing(
+    session: Session,
+    post: Post,
+    author: Person,
+    *,
+    mode: PublishMode,
+    at: datetime | None,
+    actor: audit.Actor,
+    base_url: str,
+) -> None:
+    """The author's new publishing time for a post not yet scheduled: a new version, so any
+    approvals lapse and a post in review is reviewed again (its risk verdict depends on the
+    day). Audited, because the versions keep the text and not the time."""
+    before = _timing_of(post)
+    data = drafts.DraftInput(
+        text=post.text,
+        channel_ids=[t.channel_id for t in post.targets],
+        channel_texts={t.channel_id: t.text for t in post.targets if t.text},
+        publish_mode=mode,
+        publish_at=at,
+    )
+    version = post.version
+    drafts.save_draft(session, post, author, data, base_version=version)
+    if post.version == version:
+        return
+    post_audit.record(
+        session,
+        actor,
+        "post.timing_changed",
+        post_id=post.id,
+        text=post.text,
+        version=post.version,
+        before=before,
+        after=_timing_of(post),
+    )
+    if post.status == PostStatus.IN_REVIEW:
+        review.review_again(session, post, base_url=base_url)
+
+
+def _timing_of(post: Post) -> dict[str, str | None]:
+    at = post.publish_at.isoformat() if post.publish_at else None
+    return {"mode": post.publish_mode, "at": at}
 
 
 def media_editable(session: Session, principal: Principal, post: Post) -> None:

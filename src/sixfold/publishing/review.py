@@ -4,8 +4,9 @@ Policy: a post is reviewed when its author may not publish without review, when 
 verdict is one the organisation reviews, when a channel requires review, or when a leader
 overrode a block. The workflow is a list of steps; every step must pass, in order. A step
 passes when any one (mode "any") or every one (mode "all") of its reviewers approved the
-CURRENT version: an edit makes a new version, so approvals lapse by construction. Authors
-never review their own posts.
+CURRENT version since the post was last submitted: an edit makes a new version, and a post
+taken back and submitted again starts a new round, so approvals lapse by construction.
+Authors never review their own posts.
 """
 
 from __future__ import annotations
@@ -147,12 +148,21 @@ def reviewers_for(session: Session, post: Post, step: Step) -> list[Person]:
 
 
 def approvals(session: Session, post: Post) -> list[Review]:
+    """Approvals of the current version in the current round (since the last submission).
+
+    An author who takes a post back, from review or from the schedule, may have reasons the
+    reviewers never heard; submitted again, even unchanged, it is reviewed again. Should a
+    server's clock step back, an approval may read as older than the round and be asked for
+    again: never the other way round."""
+    if post.submitted_at is None:
+        return []
     return list(
         session.scalars(
             select(Review).where(
                 Review.post_id == post.id,
                 Review.version == post.version,
                 Review.decision == ReviewDecision.APPROVED,
+                Review.created_at >= post.submitted_at,
             )
         )
     )
@@ -211,7 +221,7 @@ def submit(session: Session, post: Post, *, actor: audit.Actor, base_url: str = 
     )
     if need.needed:
         post.status = PostStatus.IN_REVIEW
-        _ask_step(session, post, base_url=base_url)
+        _ask_first_step(session, post, base_url=base_url)
         return post.status
     schedule_post(session, post, actor=actor)
     return post.status
@@ -234,13 +244,16 @@ def _readiness_problems(session: Session, post: Post) -> list[str]:
     return problems
 
 
-def _ask_step(session: Session, post: Post, *, base_url: str) -> None:
-    step = current_step(session, post)
-    if step is None:
-        return
+def _ask_step(session: Session, post: Post, step: Step, *, base_url: str) -> None:
     notify.review_requested(
         session, post, step.name, reviewers_for(session, post, step), base_url=base_url
     )
+
+
+def _ask_first_step(session: Session, post: Post, *, base_url: str) -> None:
+    """A new round or a new version has no approvals yet: review starts at the first step."""
+    first = steps_for(session, post.organisation_id)[0]
+    _ask_step(session, post, first, base_url=base_url)
 
 
 def approve(
@@ -288,7 +301,7 @@ def approve(
         schedule_post(session, post, actor=actor)
         notify.post_approved(session, post, reviewer, base_url=base_url)
     elif following.index != step.index:
-        _ask_step(session, post, base_url=base_url)
+        _ask_step(session, post, following, base_url=base_url)
     return post.status
 
 
@@ -366,10 +379,17 @@ def edit_in_review(
         text=post.text,
         version=post.version,
     )
+    review_again(session, post, base_url=base_url)
+
+
+def review_again(session: Session, post: Post, *, base_url: str) -> None:
+    """A post changed in review is reviewed again from the first step. One the change made
+    blocked (a new time can meet a sensitive event) goes back to its author instead:
+    approving it would skip a leader's override."""
     if drafts.is_blocked(post):
         post.status = PostStatus.CHANGES_REQUESTED
         return
-    _ask_step(session, post, base_url=base_url)
+    _ask_first_step(session, post, base_url=base_url)
 
 
 def override_block(

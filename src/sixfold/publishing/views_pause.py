@@ -140,7 +140,8 @@ def _channel_id(raw: str) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    # ASCII digits only: "²".isdigit() holds, yet int("²") raises.
+    if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed("Choose the whole organisation or one of the channels.")
     return int(raw)
 
@@ -170,7 +171,12 @@ def start_pause(
     except DomainError as error:
         db.rollback()
         return _pause_page(
-            request, db, status_code=error.status_code, error=str(error), reason=reason
+            request,
+            db,
+            status_code=error.status_code,
+            error=str(error),
+            reason=reason,
+            channel=channel,
         )
     db.commit()
     return RedirectResponse("/publishing/pause", status_code=303)
@@ -211,8 +217,15 @@ NOTICES = {
 
 
 def _overdue_page(
-    request: Request, db: Session, *, status_code: int = 200, error: str | None = None
+    request: Request,
+    db: Session,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    typed_times: dict[int, str] | None = None,
 ) -> HTMLResponse:
+    """The held posts; `typed_times` are new times typed for some of them (by publication id),
+    shown again in their rows when the change was refused."""
     organisation = org_service.current_organisation(db)
     zone = organisation_zone(organisation)
     now_local = datetime.now(zone)
@@ -227,6 +240,7 @@ def _overdue_page(
         suggested_local=(now_local + timedelta(hours=1)).strftime("%Y-%m-%dT%H:00"),
         notice=NOTICES.get(request.query_params.get("done", "")),
         error=error,
+        typed_times=typed_times or {},
     )
 
 
@@ -274,14 +288,26 @@ def _safe_next(target: str) -> str:
 
 
 def _act(
-    request: Request, db: Session, action: str, next_url: str, work: Callable[[], None]
+    request: Request,
+    db: Session,
+    action: str,
+    next_url: str,
+    work: Callable[[], None],
+    *,
+    typed_times: dict[int, str] | None = None,
 ) -> Response:
     """Run one change to a publication; answer with the page and its problem on failure."""
     try:
         work()
     except DomainError as error:
         db.rollback()
-        return _overdue_page(request, db, status_code=error.status_code, error=str(error))
+        return _overdue_page(
+            request,
+            db,
+            status_code=error.status_code,
+            error=str(error),
+            typed_times=typed_times,
+        )
     db.commit()
     target = _safe_next(next_url)
     if target == OVERDUE:
@@ -324,7 +350,7 @@ def reschedule(
         moment = parse_local(when, organisation_zone(organisation))
         schedule.reschedule(db, row, moment, actor=actor)
 
-    return _act(request, db, "reschedule", next_url, work)
+    return _act(request, db, "reschedule", next_url, work, typed_times={publication_id: when})
 
 
 @router.post("/publications/{publication_id}/cancel")

@@ -1,11 +1,14 @@
 """The publishing settings page: the review workflow, the verdicts that force review, alt text.
 
 The form works without JavaScript: every step is a row with a position, a "remove" box and
-its reviewers; one blank row adds a step. Rows are sorted by position when saved.
+its reviewers; one blank row adds a step. Rows are sorted by position when saved. A refused
+form comes back with its rows as they were typed, so no change is lost to one mistake.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -25,13 +28,70 @@ from sixfold.web.templating import render
 router = APIRouter(include_in_schema=False)
 CanManage = Annotated[Principal, Require(Permission.MANAGE_SETTINGS).as_dependency()]
 PAGE = "/settings/publishing"
+ROW_FIELD = re.compile(r"step-([0-9]{1,2})-")
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the workflow form, as the page shows it."""
+
+    position: str
+    name: str = ""
+    mode: str = "any"
+    reviewers: str = ""  # "", "role:<role>" or "people", as the select sends it
+    people: tuple[str, ...] = ()
+    remove: bool = False
+    is_new: bool = False
+
+
+def _stored_rows(steps: list[dict[str, Any]]) -> list[StepRow]:
+    """The stored steps, then a blank row to add one while there is room."""
+    rows = [
+        StepRow(
+            position=str(index + 1),
+            name=str(step.get("name", "")),
+            mode=str(step.get("mode", "any")),
+            reviewers=_reviewers_choice(step),
+            people=tuple(str(p) for p in step.get("people", [])),
+        )
+        for index, step in enumerate(steps)
+    ]
+    if len(rows) < workflow.MAX_STEPS:
+        rows.append(StepRow(position=str(len(rows) + 1), is_new=True))
+    return rows
+
+
+def _reviewers_choice(step: dict[str, Any]) -> str:
+    """The value of the reviewers select for a stored step."""
+    if step.get("people"):
+        return "people"
+    return f"role:{step['role']}" if step.get("role") else ""
+
+
+def _typed_rows(form: FormData) -> list[StepRow]:
+    """Every row the form sent, as typed (found by its fields, whatever step_count says)."""
+    found = {int(m[1]) for key in form if (m := ROW_FIELD.match(key))}
+    indices = sorted(i for i in found if i <= workflow.MAX_STEPS)
+    return [_typed_row(form, f"step-{i}-") for i in indices]
+
+
+def _typed_row(form: FormData, prefix: str) -> StepRow:
+    return StepRow(
+        position=str(form.get(prefix + "position", "")),
+        name=str(form.get(prefix + "name", "")),
+        mode=str(form.get(prefix + "mode", "any")),
+        reviewers=str(form.get(prefix + "reviewers", "")),
+        people=tuple(str(p) for p in form.getlist(prefix + "people")),
+        remove=bool(form.get(prefix + "remove")),
+        is_new=bool(form.get(prefix + "new")),
+    )
 
 
 def _page(
     request: Request,
     db: Session,
     *,
-    steps: list[dict[str, Any]] | None = None,
+    rows: list[StepRow] | None = None,
     verdicts: list[str] | None = None,
     alt_text_required: bool | None = None,
     status_code: int = 200,
@@ -43,7 +103,7 @@ def _page(
         request,
         "publishing/settings.html",
         status_code=status_code,
-        steps=stored.review_steps if steps is None else steps,
+        rows=_stored_rows(stored.review_steps) if rows is None else rows,
         verdicts=stored.review_verdicts if verdicts is None else verdicts,
         alt_text_required=(
             stored.alt_text_required if alt_text_required is None else alt_text_required
@@ -106,13 +166,11 @@ async def save_settings(request: Request, principal: CanManage, db: DbSession) -
     form = await request.form()
     verdicts = [str(v) for v in form.getlist("review_verdicts")]
     alt_text_required = bool(form.get("alt_text_required"))
-    steps: list[dict[str, Any]] | None = None
     try:
-        steps = steps_from_form(form)
         workflow.save_settings(
             db,
             org_service.current_organisation(db),
-            steps=steps,
+            steps=steps_from_form(form),
             review_verdicts=verdicts,
             alt_text_required=alt_text_required,
             actor=principal.actor(client_ip(request)),
@@ -122,7 +180,7 @@ async def save_settings(request: Request, principal: CanManage, db: DbSession) -
         return _page(
             request,
             db,
-            steps=steps,
+            rows=_typed_rows(form),
             verdicts=verdicts,
             alt_text_required=alt_text_required,
             status_code=error.status_code,

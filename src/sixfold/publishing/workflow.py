@@ -184,7 +184,8 @@ def describe(session: Session, organisation: Organisation) -> PolicyText:
     names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
     notes = ["Every step must pass, in order."] if len(steps) > 1 else []
     notes.append(
-        "Authors never review their own posts, and an approval lapses when the text changes."
+        "Authors never review their own posts, and an approval lapses when the post changes "
+        "or is submitted again."
     )
     notes.append(
         "Every image needs a description (alt text) before a post can be submitted."
