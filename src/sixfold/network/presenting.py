@@ -57,6 +57,17 @@ DIRECTIONS = {
     "lateral": "Lateral (same department)",
     "cross_department": "Across departments",
 }
+# The timeline's lines, as the chart legend names them. The E–I index of a window counts the
+# ties within that window, not those of the whole period that the headline figure counts: two
+# figures with different values need different names.
+TIMELINE_LABELS = {
+    "interactions": "interactions",
+    "ties": "ties",
+    "active_people": "active people",
+    "ei_index": "E–I index per window",
+    "department_modularity": "department modularity",
+    "churn": "churn",
+}
 HISTOGRAM_BINS = 20
 HIGH_CHURN = 0.5
 CHURN_JUMP = 1.25  # times the median churn of the analysis' windows
@@ -112,14 +123,15 @@ def _directions(directions: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _timeline_series(windows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def _timeline_series(windows: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("interactions", "active_people", "ties", "ei_index", "department_modularity")
-    series: dict[str, list[Any]] = {"start": [w["start"][:10] for w in windows]}
+    series: dict[str, Any] = {"start": [w["start"][:10] for w in windows]}
     series["end"] = [w["end"][:10] for w in windows]
     for key in (*keys, "churn", "communities"):
         series[key] = [w.get(key) for w in windows]
     # Silos are reported only for departments of the minimum group size, so names are safe.
     series["silos"] = [w["silos_formed"] for w in windows]
+    series["labels"] = TIMELINE_LABELS
     return series
 
 

@@ -284,3 +284,27 @@ def test_person_level_views_do_not_name_small_groups(
     for window in report["timeline"]:
         for pair in window["new_bridge_examples"]:
             assert set(pair) <= shown
+
+
+def test_the_two_e_i_indexes_have_their_own_names_and_churn_is_explained(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    network_world: NetworkWorld,
+    session_factory: sessionmaker[Session],
+) -> None:
+    _signed_in(client, db, settings, Role.NETWORK_ANALYST)
+    page = client.get(_analysed(client, network_world, session_factory)).text
+    # The headline counts the ties of the whole period; the timeline each window's ties.
+    headline = re.search(r'<span class="stat-label">(E–I index[^<]*)</span>', page)
+    assert headline is not None
+    timeline = _charts(page)["timeline"]
+    assert isinstance(timeline, dict)
+    labels = timeline["labels"]
+    assert labels["ei_index"] == "E–I index per window"
+    assert headline.group(1) == "E–I index, whole period"
+    caption = page.split('id="chart-structure"', 1)[1].split("</p>", 1)[0]
+    assert "E–I index per window" in caption
+    assert "E–I index of the whole period" in caption
+    assert labels["churn"] == "churn"
+    assert "<strong>Churn</strong>: how much the ties changed since the previous window" in caption

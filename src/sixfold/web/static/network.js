@@ -261,15 +261,20 @@ function silosMarks(timeline) {
   return { shapes, annotations };
 }
 
+// The lines' names come with the data, so the page's caption and the legend agree.
+function timelineLine(timeline, key, color, dash) {
+  return {
+    type: "scatter", mode: "lines+markers", name: timeline.labels[key], x: timeline.start,
+    y: timeline[key], line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
+  };
+}
+
 function drawActivity(element, timeline) {
-  const line = (key, name, color, dash) => ({
-    type: "scatter", mode: "lines+markers", name, x: timeline.start, y: timeline[key],
-    line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
-  });
+  const line = (key, color, dash) => timelineLine(timeline, key, color, dash);
   window.Plotly.react(element, [
-    line("interactions", "interactions", ACCENT),
-    line("ties", "ties", "#d97706"),
-    line("active_people", "active people", "#1b7a43", "dot"),
+    line("interactions", ACCENT),
+    line("ties", "#d97706"),
+    line("active_people", "#1b7a43", "dot"),
   ], layout({
     height: 320,
     margin: { l: 56, r: 16, t: 28, b: 48 },
@@ -280,14 +285,11 @@ function drawActivity(element, timeline) {
 }
 
 function drawStructure(element, timeline) {
-  const line = (key, name, color, dash) => ({
-    type: "scatter", mode: "lines+markers", name, x: timeline.start, y: timeline[key],
-    line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
-  });
+  const line = (key, color, dash) => timelineLine(timeline, key, color, dash);
   window.Plotly.react(element, [
-    line("ei_index", "E–I index", ACCENT),
-    line("department_modularity", "department modularity", "#7c3aed"),
-    line("churn", "churn", MUTED, "dot"),
+    line("ei_index", ACCENT),
+    line("department_modularity", "#7c3aed"),
+    line("churn", MUTED, "dot"),
   ], layout({
     height: 320,
     margin: { l: 56, r: 16, t: 28, b: 48 },
