@@ -7,6 +7,7 @@ Content-Security-Policy without inline scripts or styles: any violation fails th
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -86,4 +87,63 @@ def test_a_network_analyst_reads_the_demo_network(
     screenshots.take(page, "network-person")
 
     assert page.evaluate("window.__cspViolations") == []
+    assert page_problems.all() == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def scrolls_sideways(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth > window.innerWidth"))
+
+
+def overlapping(boxes: list[dict[str, float]]) -> list[tuple[float, float]]:
+    """Pairs of neighbouring labels (left to right) whose boxes run into each other."""
+    ordered = sorted(boxes, key=lambda box: box["x"])
+    return [
+        (a["x"], b["x"])
+        for a, b in itertools.pairwise(ordered)
+        if a["x"] + a["width"] > b["x"] + 0.5
+    ]
+
+
+def test_the_network_pages_fit_a_phone(
+    page: Page,
+    sixfold_server: SixfoldServer,
+    page_problems: PageProblems,
+    screenshots: Screenshots,
+) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, sixfold_server.logins["network_analyst"])
+    page.goto("/network")
+    expect(page.locator("#chart-matrix .plot-container svg.main-svg").first).to_be_visible()
+    expect(page.locator("#chart-directions .xtitle")).to_be_visible()
+    # The department names over the matrix's columns do not run into each other.
+    names = page.locator("#chart-matrix .xtick text")
+    boxes = [box for box in (name.bounding_box() for name in names.all()) if box is not None]
+    assert len(boxes) >= 5
+    assert overlapping(boxes) == []
+    # The axis title under "Which way conversation flows" is whole, inside its chart.
+    title = page.locator("#chart-directions .xtitle").bounding_box()
+    chart = page.locator("#chart-directions").bounding_box()
+    assert title is not None
+    assert chart is not None
+    assert title["x"] >= chart["x"]
+    assert title["x"] + title["width"] <= chart["x"] + chart["width"]
+    measure = page.get_by_label("Measure").bounding_box()
+    assert measure is not None
+    assert measure["x"] + measure["width"] <= PHONE["width"]
+    assert not scrolls_sideways(page)
+    screenshots.take(page, "network-overview-phone")
+
+    page.get_by_role("navigation", name="Network").get_by_role("link", name="Analyses").click()
+    page.get_by_text("Settings", exact=True).click()  # the settings open, and still fit
+    assert not scrolls_sideways(page)
+    page.get_by_role("navigation", name="Network").get_by_role("link", name="People").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People in the network")
+    assert not scrolls_sideways(page)
+    page.get_by_role("table", name="Community-mentor candidates").get_by_role("link").first.click()
+    expect(page.locator("#chart-ego .plot-container svg.main-svg").first).to_be_visible()
+    assert not scrolls_sideways(page)
+    screenshots.take(page, "network-person-phone")
     assert page_problems.all() == []
