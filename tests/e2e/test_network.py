@@ -147,3 +147,31 @@ def test_the_network_pages_fit_a_phone(
     assert not scrolls_sideways(page)
     screenshots.take(page, "network-person-phone")
     assert page_problems.all() == []
+
+
+def test_everyones_figures_fit_a_laptop_screen(
+    page: Page, sixfold_server: SixfoldServer, page_problems: PageProblems
+) -> None:
+    sign_in(page, sixfold_server.logins["network_analyst"])  # at 1280x800
+    page.goto("/network")
+    page.get_by_role("navigation", name="Network").get_by_role("link", name="People").click()
+    table = page.get_by_role("table", name="Everyone's figures")
+    box = table.locator("xpath=..")  # the box the table scrolls in
+    table.scroll_into_view_if_needed()
+    # Every column is in view: the last heading ends inside the table's box, and the box, and
+    # with it any scroll bar of its own, fits the window's height.
+    roles = table.get_by_role("columnheader", name="Roles").bounding_box()
+    frame = box.bounding_box()
+    assert roles is not None
+    assert frame is not None
+    assert roles["x"] + roles["width"] <= frame["x"] + frame["width"] + 0.5
+    assert frame["height"] <= 800
+    assert not scrolls_sideways(page)
+    # The headings stay in view while the table scrolls.
+    box.evaluate("element => { element.scrollTop = 2000; }")
+    heading = table.get_by_role("columnheader", name="Name").bounding_box()
+    assert heading is not None
+    assert frame["y"] - 1 <= heading["y"] <= frame["y"] + 1
+    # It is a named region the keyboard can scroll.
+    expect(page.get_by_role("region", name="Everyone's figures")).to_have_attribute("tabindex", "0")
+    assert page_problems.all() == []
