@@ -91,7 +91,8 @@ def analysis_api(analysis_id: int, principal: CanViewNetwork, db: DbSession) -> 
 def report_api(
     request: Request, analysis_id: int, principal: CanViewPeople, db: DbSession
 ) -> dict[str, Any]:
-    """The analysis' report.json, as `sixfold network analyze` writes it. Audited."""
+    """The analysis' report.json, as `sixfold network analyze` writes it, except that groups
+    under the minimum group size are not named beside figures. Audited."""
     analysis = service.get_analysis(db, org_service.current_organisation(db), analysis_id)
     report = service.export_report(
         db, analysis, actor=principal.actor(client_ip(request)), grants=principal.grants

@@ -2,7 +2,9 @@
 
 The organisation-level view (`overview`) holds no person: distributions are counted here, on
 the server, so a leader's browser never receives anyone's figures. Groups below the analysis'
-minimum group size are left out wherever a figure would describe them.
+minimum group size are left out wherever a figure would describe them; on the person-level
+views (people, a person, the exported report) they are not named either: their members appear
+under one shared label, so a tie count "into Executive Office" cannot point at its three people.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from typing import Any
+
+from sixfold.network.privacy import suppressed
 
 ROLE_LABELS = {
     "broker": "Broker",
@@ -52,6 +56,17 @@ DIRECTIONS = {
     "peer": "Peers (same manager)",
     "lateral": "Lateral (same department)",
     "cross_department": "Across departments",
+}
+# The timeline's lines, as the chart legend names them. The E–I index of a window counts the
+# ties within that window, not those of the whole period that the headline figure counts: two
+# figures with different values need different names.
+TIMELINE_LABELS = {
+    "interactions": "interactions",
+    "ties": "ties",
+    "active_people": "active people",
+    "ei_index": "E–I index per window",
+    "department_modularity": "department modularity",
+    "churn": "churn",
 }
 HISTOGRAM_BINS = 20
 HIGH_CHURN = 0.5
@@ -108,14 +123,15 @@ def _directions(directions: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _timeline_series(windows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def _timeline_series(windows: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("interactions", "active_people", "ties", "ei_index", "department_modularity")
-    series: dict[str, list[Any]] = {"start": [w["start"][:10] for w in windows]}
+    series: dict[str, Any] = {"start": [w["start"][:10] for w in windows]}
     series["end"] = [w["end"][:10] for w in windows]
     for key in (*keys, "churn", "communities"):
         series[key] = [w.get(key) for w in windows]
     # Silos are reported only for departments of the minimum group size, so names are safe.
     series["silos"] = [w["silos_formed"] for w in windows]
+    series["labels"] = TIMELINE_LABELS
     return series
 
 
@@ -193,15 +209,71 @@ def histogram(values: list[Any], integer: bool) -> dict[str, Any]:
     return {"edges": edges, "counts": counts, "missing": len(values) - len(numbers)}
 
 
+# Small groups --------------------------------------------------------------------------
+
+
+def small_groups(report: dict[str, Any]) -> set[str]:
+    """Groups (departments or teams) under the analysis' minimum group size."""
+    minimum = int(report["meta"]["min_group_size"])
+    sizes = Counter(person["department"] for person in report["people"])
+    return {name for name, size in sizes.items() if suppressed(size, minimum)}
+
+
+def small_group_label(report: dict[str, Any]) -> str:
+    """What stands for the name of any group under the minimum size beside a figure."""
+    return f"A group under {int(report['meta']['min_group_size'])} people"
+
+
+def without_small_groups(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as it may leave Sixfold: no group under the minimum size named by a figure.
+
+    People keep their figures, under the shared label instead of their group's name; new
+    bridges that touch a small group are left out of the examples (their count stays, as on
+    the organisation page). Departments already carry no figures when suppressed.
+    """
+    small = small_groups(report)
+    label = small_group_label(report)
+    people = [
+        {**person, "department": label} if person["department"] in small else person
+        for person in report["people"]
+    ]
+    timeline = [
+        {
+            **window,
+            "new_bridge_examples": [
+                pair for pair in window["new_bridge_examples"] if not small.intersection(pair)
+            ],
+        }
+        for window in report["timeline"]
+    ]
+    return {**report, "people": people, "timeline": timeline}
+
+
 # People --------------------------------------------------------------------------------
 
 
 def people_rows(report: dict[str, Any], chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per person: the report's figures with the name and directory link."""
-    return [
-        {**figures, **_identity(entry), "index": index, "role_labels": _role_labels(figures)}
-        for index, (figures, entry) in enumerate(zip(report["people"], chart, strict=True))
-    ]
+    """One row per person: the report's figures with the name and directory link.
+
+    A person in a group under the minimum size shows the shared label as their department,
+    so neither the tables nor the charts built from these rows name that group.
+    """
+    small = small_groups(report)
+    label = small_group_label(report)
+    rows = []
+    for index, (figures, entry) in enumerate(zip(report["people"], chart, strict=True)):
+        hidden = figures["department"] in small
+        rows.append(
+            {
+                **figures,
+                **_identity(entry),
+                "department": label if hidden else figures["department"],
+                "small_group": hidden,
+                "index": index,
+                "role_labels": _role_labels(figures),
+            }
+        )
+    return rows
 
 
 def _identity(entry: dict[str, Any]) -> dict[str, Any]:

@@ -342,7 +342,10 @@ def person_view(
 
 
 def _masked(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "name": f"Someone in {row['department']}", "person_id": None, "title": ""}
+    group = row["department"]
+    # The small-group label starts a sentence on its own; here it follows "Someone in".
+    where = group[:1].lower() + group[1:] if row["small_group"] else group
+    return {**row, "name": f"Someone in {where}", "person_id": None, "title": ""}
 
 
 def _ties_near(analysis: NetworkAnalysis, index: int) -> list[tuple[int, int, float]]:
@@ -361,9 +364,12 @@ def _ties_near(analysis: NetworkAnalysis, index: int) -> list[tuple[int, int, fl
 def export_report(
     session: Session, analysis: NetworkAnalysis, *, actor: audit.Actor, grants: Grants
 ) -> dict[str, Any]:
-    """The whole report.json (everyone's figures); audited, organisation-wide analysts only."""
+    """The whole report.json (everyone's figures); audited, organisation-wide analysts only.
+
+    Groups under the minimum size are not named beside anyone's figures, as on the pages.
+    """
     report = _report_of(analysis)
     if not people_scope(session, grants).everyone:
         raise Forbidden("The whole report names everyone: it needs an organisation-wide role.")
     _audit_view(session, actor, analysis, "report", people=len(report["people"]))
-    return report
+    return presenting.without_small_groups(report)

@@ -104,3 +104,25 @@ def test_percentiles_are_among_connected_people() -> None:
     assert result["degree"] == 1.0
     assert presenting.percentiles(rows, rows[1])["degree"] == 0.5
     assert result["constraint"] is None
+
+
+def test_the_exported_report_names_no_small_group_beside_a_figure() -> None:
+    people = [{"id": f"a{n}", "department": "Sales", "degree": 3} for n in range(3)]
+    people += [{"id": "b0", "department": "Board", "degree": 1}]
+    report: dict[str, Any] = {
+        "meta": {"min_group_size": 3},
+        "people": people,
+        "departments": [
+            {"name": "Sales", "suppressed": False, "size": 3},
+            {"name": "Board", "suppressed": True},
+        ],
+        "timeline": [_window(new_bridge_examples=[["Sales", "Board"], ["Sales", "Ops"]])],
+    }
+    exported = presenting.without_small_groups(report)
+    assert [p["department"] for p in exported["people"]] == ["Sales"] * 3 + [
+        "A group under 3 people"
+    ]
+    assert exported["people"][3]["degree"] == 1
+    assert exported["timeline"][0]["new_bridge_examples"] == [["Sales", "Ops"]]
+    assert exported["departments"] == report["departments"]
+    assert report["people"][3]["department"] == "Board"  # the stored report is unchanged

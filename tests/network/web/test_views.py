@@ -247,6 +247,70 @@ def test_the_network_area_is_not_for_everyone(
     assert 'href="/network"' not in client.get("/").text
 
 
+# A small group's name anywhere but in a person's own name ("Tiny Person 0").
+SMALL_GROUP_NAMED = re.compile(r"\b(Tiny|Executive)\b(?! Person)")
+
+
+def test_person_level_views_do_not_name_small_groups(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    network_world: NetworkWorld,
+    session_factory: sessionmaker[Session],
+) -> None:
+    _signed_in(client, db, settings, Role.NETWORK_ANALYST)
+    url = _analysed(client, network_world, session_factory)
+    # Sales/North Person 0 has ties into Tiny (two people); Ada is all of Executive.
+    hub = network_world.people["Sales/North"][0]
+    tiny = network_world.people["Tiny"][0]
+    paths = [f"{url}/people", f"{url}/people?sort=department&order=asc"]
+    paths += [f"{url}/people/{person.id}" for person in (hub, tiny, network_world.ceo)]
+    for path in paths:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        main = page.text.split("<main", 1)[1]
+        assert SMALL_GROUP_NAMED.search(main) is None, path
+        assert "A group under 5 people" in main, path
+    ties = client.get(f"{url}/people/{hub.id}").text
+    assert '["A group under 5 people", ' in ties  # the bar of "Ties by department"
+
+    report = client.get(url.replace("/network/", "/api/v1/network/") + "/report").json()
+    for entry in report["departments"]:
+        if entry["name"] in ("Tiny", "Executive"):
+            assert entry == {"name": entry["name"], "suppressed": True}
+    shown = {entry["name"] for entry in report["departments"] if not entry["suppressed"]}
+    assert {person["department"] for person in report["people"]} == shown | {
+        "A group under 5 people"
+    }
+    for window in report["timeline"]:
+        for pair in window["new_bridge_examples"]:
+            assert set(pair) <= shown
+
+
+def test_the_two_e_i_indexes_have_their_own_names_and_churn_is_explained(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    network_world: NetworkWorld,
+    session_factory: sessionmaker[Session],
+) -> None:
+    _signed_in(client, db, settings, Role.NETWORK_ANALYST)
+    page = client.get(_analysed(client, network_world, session_factory)).text
+    # The headline counts the ties of the whole period; the timeline each window's ties.
+    headline = re.search(r'<span class="stat-label">(E–I index[^<]*)</span>', page)
+    assert headline is not None
+    timeline = _charts(page)["timeline"]
+    assert isinstance(timeline, dict)
+    labels = timeline["labels"]
+    assert labels["ei_index"] == "E–I index per window"
+    assert headline.group(1) == "E–I index, whole period"
+    caption = page.split('id="chart-structure"', 1)[1].split("</p>", 1)[0]
+    assert "E–I index per window" in caption
+    assert "E–I index of the whole period" in caption
+    assert labels["churn"] == "churn"
+    assert "<strong>Churn</strong>: how much the ties changed since the previous window" in caption
+
+
 def test_a_failed_attempt_shows_what_failed_but_not_the_servers_traceback(
     client: TestClient,
     db: Session,

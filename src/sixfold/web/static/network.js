@@ -32,6 +32,27 @@ function readJson(id) {
   return element ? JSON.parse(element.textContent) : null;
 }
 
+// Below this width (a phone) charts put labels where they fit: upright column names, fewer
+// dates, shorter axis titles.
+const NARROW = 480;
+
+function narrow(element) {
+  return element.clientWidth < NARROW;
+}
+
+// plotly's `responsive` resizes a chart to its box, but the choices above depend on that
+// width too: redraw once the window has settled at a new width (a phone turned sideways).
+function redrawOnResize(draw) {
+  let timer = 0;
+  let width = window.innerWidth;
+  window.addEventListener("resize", () => {
+    if (window.innerWidth === width) return;
+    width = window.innerWidth;
+    clearTimeout(timer);
+    timer = setTimeout(draw, 200);
+  });
+}
+
 function percent(value) {
   return value === null || value === undefined ? "—" : `${Math.round(value * 100)}%`;
 }
@@ -105,9 +126,13 @@ function drawOverview(charts) {
     const mode = document.getElementById("matrix-mode");
     drawMatrix(matrix, charts.matrix, mode.value);
     mode.addEventListener("change", () => drawMatrix(matrix, charts.matrix, mode.value));
+    redrawOnResize(() => drawMatrix(matrix, charts.matrix, mode.value));
   }
   const directions = document.getElementById("chart-directions");
-  if (directions) drawDirections(directions, charts.directions);
+  if (directions) {
+    drawDirections(directions, charts.directions);
+    redrawOnResize(() => drawDirections(directions, charts.directions));
+  }
   const distribution = document.getElementById("chart-distribution");
   const metric = document.getElementById("distribution-metric");
   if (distribution && metric && metric.value) {
@@ -117,9 +142,13 @@ function drawOverview(charts) {
     });
   }
   const activity = document.getElementById("chart-activity");
-  if (activity) drawActivity(activity, charts.timeline);
   const structure = document.getElementById("chart-structure");
-  if (structure) drawStructure(structure, charts.timeline);
+  const timelines = () => {
+    if (activity) drawActivity(activity, charts.timeline);
+    if (structure) drawStructure(structure, charts.timeline);
+  };
+  timelines();
+  redrawOnResize(timelines);
 }
 
 const RATIO_LABELS = ["⅛×", "¼×", "½×", "1×", "2×", "4×", "8×"];
@@ -173,10 +202,13 @@ function drawMatrix(element, matrix, mode) {
   }
   // Rows are "from", columns "to", with the column names on top as in a printed matrix.
   const labels = Math.min(220, 6.5 * longest + 16);
+  // Slanted column names need about their own width; on a phone the columns are narrower than
+  // that and the names run into each other, so they stand upright there.
+  const upright = narrow(element);
   window.Plotly.react(element, [trace], layout({
-    height: Math.max(300, 40 * names.length + labels + 24),
-    margin: { l: 16, r: 16, t: 16, b: 16 },
-    xaxis: { side: "top", tickangle: -35, automargin: true, fixedrange: true },
+    height: Math.max(300, (upright ? 32 : 40) * names.length + labels + 24),
+    margin: { l: 8, r: 8, t: 16, b: 16 },
+    xaxis: { side: "top", tickangle: upright ? -90 : -35, automargin: true, fixedrange: true },
     yaxis: { autorange: "reversed", automargin: true, fixedrange: true },
   }), CONFIG);
 }
@@ -206,9 +238,13 @@ function drawDirections(element, directions) {
     hovertemplate: "%{y}: %{text}<extra></extra>",
   }], layout({
     height: 250,
-    margin: { l: 180, r: 16, t: 8, b: 40 },
-    xaxis: { title: { text: "share of interactions (%)" }, range: [0, 100] },
-    yaxis: { autorange: "reversed" },
+    margin: { l: 8, r: 16, t: 8, b: 40 },
+    xaxis: {
+      title: { text: narrow(element) ? "% of interactions" : "share of interactions (%)" },
+      range: [0, 100],
+      fixedrange: true,
+    },
+    yaxis: { autorange: "reversed", automargin: true, fixedrange: true },
   }), CONFIG);
 }
 
@@ -261,37 +297,45 @@ function silosMarks(timeline) {
   return { shapes, annotations };
 }
 
+// The lines' names come with the data, so the page's caption and the legend agree.
+function timelineAxis(element) {
+  return narrow(element) ? { nticks: 4 } : {};
+}
+
+function timelineLine(timeline, key, color, dash) {
+  return {
+    type: "scatter", mode: "lines+markers", name: timeline.labels[key], x: timeline.start,
+    y: timeline[key], line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
+  };
+}
+
 function drawActivity(element, timeline) {
-  const line = (key, name, color, dash) => ({
-    type: "scatter", mode: "lines+markers", name, x: timeline.start, y: timeline[key],
-    line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
-  });
+  const line = (key, color, dash) => timelineLine(timeline, key, color, dash);
   window.Plotly.react(element, [
-    line("interactions", "interactions", ACCENT),
-    line("ties", "ties", "#d97706"),
-    line("active_people", "active people", "#1b7a43", "dot"),
+    line("interactions", ACCENT),
+    line("ties", "#d97706"),
+    line("active_people", "#1b7a43", "dot"),
   ], layout({
     height: 320,
     margin: { l: 56, r: 16, t: 28, b: 48 },
     legend: { orientation: "h", y: -0.2 },
+    xaxis: timelineAxis(element),
     yaxis: { rangemode: "tozero" },
     ...silosMarks(timeline),
   }), CONFIG);
 }
 
 function drawStructure(element, timeline) {
-  const line = (key, name, color, dash) => ({
-    type: "scatter", mode: "lines+markers", name, x: timeline.start, y: timeline[key],
-    line: { color, dash: dash || "solid", width: 2 }, marker: { size: 5 },
-  });
+  const line = (key, color, dash) => timelineLine(timeline, key, color, dash);
   window.Plotly.react(element, [
-    line("ei_index", "E–I index", ACCENT),
-    line("department_modularity", "department modularity", "#7c3aed"),
-    line("churn", "churn", MUTED, "dot"),
+    line("ei_index", ACCENT),
+    line("department_modularity", "#7c3aed"),
+    line("churn", MUTED, "dot"),
   ], layout({
     height: 320,
     margin: { l: 56, r: 16, t: 28, b: 48 },
     legend: { orientation: "h", y: -0.2 },
+    xaxis: timelineAxis(element),
     yaxis: { range: [-1, 1], zeroline: true },
     ...silosMarks(timeline),
   }), CONFIG);
@@ -312,13 +356,16 @@ function drawPerson(person) {
       hovertemplate: "%{y}: %{x} ties<extra></extra>",
     }], layout({
       height: Math.max(160, 28 * rows.length + 60),
-      margin: { l: 160, r: 16, t: 8, b: 36 },
+      margin: { l: 8, r: 16, t: 8, b: 36 },
       xaxis: { title: { text: "ties" }, rangemode: "tozero", tickformat: "d" },
       yaxis: { autorange: "reversed", automargin: true },
     }), CONFIG);
   }
   const ego = document.getElementById("chart-ego");
-  if (ego) drawEgo(ego, person.ego, colour);
+  if (ego) {
+    drawEgo(ego, person.ego, colour);
+    redrawOnResize(() => drawEgo(ego, person.ego, colour));
+  }
 }
 
 function drawEgo(element, ego, colour) {
@@ -371,12 +418,17 @@ function drawEgo(element, ego, colour) {
     hovertemplate: `${centre.label}<extra></extra>`,
   });
   const hidden = { visible: false, range: [-1.25, 1.25] };
+  // On a phone a legend beside the circle would leave it a thumbnail: it goes below instead.
+  const small = narrow(element);
+  const departments = new Set(others.map((n) => n.department)).size;
   window.Plotly.react(element, traces, layout({
-    height: 540,
+    height: small ? element.clientWidth + 40 + 20 * departments : 540,
     margin: { l: 8, r: 8, t: 8, b: 8 },
     xaxis: hidden,
     yaxis: { ...hidden, scaleanchor: "x" },
-    legend: { title: { text: "Department" } },
+    legend: small
+      ? { title: { text: "Department", side: "top" }, orientation: "h", x: 0, y: 0, yanchor: "top" }
+      : { title: { text: "Department" } },
     hovermode: "closest",
   }), CONFIG);
 }
