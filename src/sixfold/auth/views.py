@@ -13,6 +13,7 @@ from sixfold.auth import service
 from sixfold.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from sixfold.auth.service import Principal
 from sixfold.errors import AuthenticationFailed, DomainError
+from sixfold.inputs import Id
 from sixfold.org import service as org_service
 from sixfold.org.models import Person
 from sixfold.web.access import (
@@ -220,7 +221,7 @@ def create_token(
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, principal: SignedIn, db: DbSession) -> Response:
+def revoke_token(request: Request, token_id: Id, principal: SignedIn, db: DbSession) -> Response:
     service.revoke_api_token(
         db, principal.person, token_id, actor=principal.actor(client_ip(request))
     )
@@ -246,7 +247,7 @@ def roles_page(request: Request, principal: CanViewRoles, db: DbSession) -> HTML
 @router.post("/people/{person_id}/roles")
 def grant_role(
     request: Request,
-    person_id: int,
+    person_id: Id,
     principal: CanAssignRoles,
     db: DbSession,
     role: Annotated[Role, Form()],
@@ -263,8 +264,8 @@ def grant_role(
 @router.post("/people/{person_id}/roles/{assignment_id}/revoke")
 def revoke_role(
     request: Request,
-    person_id: int,
-    assignment_id: int,
+    person_id: Id,
+    assignment_id: Id,
     principal: CanAssignRoles,
     db: DbSession,
 ) -> Response:

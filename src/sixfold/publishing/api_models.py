@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sixfold.channels.models import Channel
+from sixfold.inputs import Id
 from sixfold.publishing import pause, review, schedule
 from sixfold.publishing.models import (
     Post,
@@ -183,11 +184,11 @@ class ScheduleIn(BaseModel):
 
 class PauseIn(BaseModel):
     reason: str = Field(max_length=pause.REASON_MAX_CHARS, description="Shown to everyone.")
-    channel_id: int | None = Field(default=None, description="Omit to pause everything.")
+    channel_id: Id | None = Field(default=None, description="Omit to pause everything.")
 
 
 class ResumeIn(BaseModel):
-    channel_id: int | None = None
+    channel_id: Id | None = None
 
 
 class PostFilter(StrEnum):

@@ -22,6 +22,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.guardrails import service as guardrails
+from sixfold.inputs import Id
 from sixfold.publishing import access, drafts, editing, highlight, limits, review
 from sixfold.publishing.access import EditMode
 from sixfold.publishing.models import Post, PostStatus, PublishMode
@@ -191,7 +192,7 @@ async def _create_from(
 
 
 @router.get("/posts/{post_id}/edit", response_class=HTMLResponse, include_in_schema=False)
-def edit_post_page(request: Request, post_id: int, db: DbSession, principal: CanDraft) -> Response:
+def edit_post_page(request: Request, post_id: Id, db: DbSession, principal: CanDraft) -> Response:
     post = access.visible_post(db, principal, post_id)
     if access.edit_mode(db, principal, post) is None:
         return RedirectResponse(f"/posts/{post.id}?done=locked", status_code=303)
@@ -201,7 +202,7 @@ def edit_post_page(request: Request, post_id: int, db: DbSession, principal: Can
 
 @router.post("/posts/{post_id}/edit", include_in_schema=False)
 async def save_post_form(
-    request: Request, post_id: int, db: DbSession, principal: CanDraft
+    request: Request, post_id: Id, db: DbSession, principal: CanDraft
 ) -> Response:
     post = access.visible_post(db, principal, post_id)
     async with _posted_form(request) as form:
