@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Query, Request
-from pydantic import AwareDatetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,7 +19,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
-from sixfold.inputs import Id
+from sixfold.inputs import AwareMoment, Id
 from sixfold.org import service as org_service
 from sixfold.publishing import access, drafts, pause, review, schedule
 from sixfold.publishing.api_models import (
@@ -251,8 +250,8 @@ def list_publications(
         str | None, Query(description=f"One of: {', '.join(PublicationState.states)}.")
     ] = None,
     channel: Id | None = None,
-    due_from: AwareDatetime | None = None,
-    due_to: AwareDatetime | None = None,
+    due_from: AwareMoment | None = None,
+    due_to: AwareMoment | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PublicationPage:

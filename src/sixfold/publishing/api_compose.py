@@ -7,7 +7,6 @@ Reading posts and moving them through review and scheduling live in `api.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
@@ -20,7 +19,7 @@ from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
 from sixfold.errors import NotFound
 from sixfold.guardrails import service as guardrails
-from sixfold.inputs import Id
+from sixfold.inputs import Id, Moment
 from sixfold.publishing import access, drafts, editing, limits, link_preview
 from sixfold.publishing.api_models import FindingOut, MediaOut, PostOut, RiskOut, post_out
 from sixfold.publishing.models import Media, Post, PublishMode
@@ -38,7 +37,7 @@ TEXT_FIELD = Field(default="", max_length=drafts.TEXT_MAX_CHARS)
 class RiskCheckIn(BaseModel):
     text: str = Field(max_length=drafts.TEXT_MAX_CHARS)
     channel_id: Id | None = Field(default=None, description="The channel it would go to.")
-    when: datetime | None = Field(
+    when: Moment | None = Field(
         default=None,
         description="When it would go out (sensitive events depend on the day); ISO 8601. "
         "Without an offset it is read in the organisation's time zone. Default: now.",
@@ -80,7 +79,7 @@ class DraftIn(BaseModel):
         default_factory=dict, description="Text written for a channel, by channel id."
     )
     publish_mode: PublishMode = PublishMode.NOW
-    publish_at: datetime | None = Field(
+    publish_at: Moment | None = Field(
         default=None,
         description="With publish_mode 'at'. Without an offset: the organisation's time zone.",
     )

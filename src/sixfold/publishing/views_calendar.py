@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
-from sixfold.inputs import Id
+from sixfold.inputs import Day, Id
 from sixfold.org import service as org_service
 from sixfold.publishing import calendar
 from sixfold.web.access import DbSession, Require
@@ -42,7 +42,7 @@ def calendar_page(
     principal: CanDraft,
     db: DbSession,
     view: View = "week",
-    day: Annotated[date | None, Query(alias="date")] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
     channel: Id | None = None,
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
