@@ -24,6 +24,27 @@ MAX_ID = 2**31 - 1
 # as for a missing object, and one in a query filter or a body with 422.
 Id = Annotated[int, Ge(1), Le(MAX_ID)]
 
+# Every number read from text here (an id, a version, seconds, a size) fits in 18 digits.
+# int() refuses more than 4,300, so a longer string is refused before it gets there.
+MAX_DIGITS = 18
+
+
+def ascii_int(text: str) -> int | None:
+    """The whole number `text` spells in ASCII digits, or None.
+
+    str.isdigit() is not the test: it accepts "²" and other digits that int() refuses.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        return None
+    return int(text)
+
+
+def parse_id(text: str) -> int | None:
+    """The id `text` spells, or None when it cannot be one (see Id)."""
+    number = ascii_int(text)
+    return number if number is not None and 1 <= number <= MAX_ID else None
+
+
 # The days a client may ask about. Pages add and subtract weeks and months around the day
 # asked for, and converting a moment between zones moves it by hours; datetime stops at years
 # 1 and 9999 (OverflowError). These bounds leave centuries of room on both sides and are

@@ -18,7 +18,7 @@ from sixfold.guardrails.forms import FormInvalid, local_today
 from sixfold.guardrails.models import SensitiveEvent
 from sixfold.guardrails.service import settings_of
 from sixfold.guardrails.settings_service import EventInput
-from sixfold.inputs import Id
+from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.web.access import DbSession, Require, client_ip
@@ -91,7 +91,6 @@ def _event_form(
 
 
 def _event_input(form: FormData) -> EventInput:
-    suggestion = _text(form, "suggestion_id")
     return EventInput(
         name=_text(form, "name"),
         kind=_text(form, "kind"),
@@ -100,7 +99,7 @@ def _event_input(form: FormData) -> EventInput:
         recurs_yearly=_text(form, "recurs_yearly") == "yes",
         keywords=_text(form, "keywords"),
         source_url=_text(form, "source_url"),
-        suggestion_id=int(suggestion) if suggestion.isdigit() else None,
+        suggestion_id=parse_id(_text(form, "suggestion_id")),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import Conflict, DomainError
-from sixfold.inputs import Id
+from sixfold.inputs import Id, ascii_int
 from sixfold.publishing import access, drafts, editing, highlight, review, schedule
 from sixfold.publishing.models import Post, PostStatus, PostVersion
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -154,7 +154,7 @@ def _act(
 
 def _read_version(version: str) -> int | None:
     """The version the reviewer's page showed (the review service refuses a newer one)."""
-    return int(version) if version.isdigit() else None
+    return ascii_int(version)
 
 
 @router.post("/posts/{post_id}/submit", include_in_schema=False)
