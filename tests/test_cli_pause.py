@@ -126,9 +126,10 @@ def test_one_channel_is_paused_by_name_or_id(database: sessionmaker[Session]) ->
     assert channel_id is not None
     resumed = runner.invoke(app, ["resume", "--channel", str(channel_id)])
     assert resumed.exit_code == 0, resumed.output
-    unknown = runner.invoke(app, ["pause", "--reason", REASON, "--channel", "Myspace"])
-    assert unknown.exit_code == 1
-    assert "No channel is called 'Myspace'" in unknown.output
+    for unknown_name in ("Myspace", "²", "9" * 30):
+        unknown = runner.invoke(app, ["pause", "--reason", REASON, "--channel", unknown_name])
+        assert unknown.exit_code == 1
+        assert f"No channel is called {unknown_name!r}" in unknown.output
 
 
 def test_resume_prints_what_is_held_and_overdue(database: sessionmaker[Session]) -> None:

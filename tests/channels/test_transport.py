@@ -27,6 +27,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
         ("Sun, 22 Nov 2026 12:05:00 GMT", 300.0),
         ("Sun, 22 Nov 2026 11:00:00 GMT", 0.0),  # a date gone by: go now
         ("soon", None),
+        ("²", None),  # str.isdigit() says yes, int() says no
         ("", None),
         (None, None),
     ],

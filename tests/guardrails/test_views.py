@@ -117,6 +117,14 @@ def test_adding_an_event_saves_it_audits_it_and_opens_it(
     assert 'value="Harbour fire"' in page.text
 
 
+@pytest.mark.parametrize("suggestion_id", ["²", "9" * 30])
+def test_a_suggestion_id_that_is_no_id_is_ignored(
+    db: Session, browser: Browser, guardians: Guardians, suggestion_id: str
+) -> None:
+    row = add(browser, guardians, suggestion_id=suggestion_id)
+    assert row.name == "Harbour fire"
+
+
 def test_an_invalid_event_is_shown_again_with_the_problems(
     db: Session, browser: Browser, guardians: Guardians
 ) -> None:

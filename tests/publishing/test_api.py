@@ -17,6 +17,7 @@ from sixfold.audit import AuditEntry
 from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.config import Settings
+from sixfold.inputs import MAX_ID
 from sixfold.jobs import Runner
 from sixfold.notifications.models import Notification
 from sixfold.org.models import Person
@@ -475,8 +476,9 @@ def test_a_channel_pause_names_its_channel(api: Api, db: Session, newsroom: News
     assert api.post(newsroom.leader, "/api/v1/publishing/pause", body).json()["channel_id"] == (
         newsroom.stream.id
     )
+    # The largest id there can be: in range, so it is looked up and not found.
     unknown = api.post(
-        newsroom.leader, "/api/v1/publishing/pause", {"reason": "x", "channel_id": 0}
+        newsroom.leader, "/api/v1/publishing/pause", {"reason": "x", "channel_id": MAX_ID}
     )
     assert unknown.status_code == 404
     resumed = api.post(

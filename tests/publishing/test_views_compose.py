@@ -127,6 +127,23 @@ def test_an_invalid_time_is_shown_with_the_text_as_typed(site: Site) -> None:
     assert site.db.scalars(select(Post).where(Post.text == "Typed with care")).first() is None
 
 
+# What str.isdigit() accepts and int() refuses: a superscript, and more than 4,300 digits.
+@pytest.mark.parametrize("bad", ["²", "9" * 5000])
+@pytest.mark.parametrize("field", ["channel_ids", "base_version", "remove_media", "alt_{}"])
+def test_a_field_that_is_no_number_is_dropped_and_the_text_saved(
+    site: Site, field: str, bad: str
+) -> None:
+    site.as_(site.room.author)
+    post_id = _create(site)["id"]
+    form = {"text": "Typed with care", "channel_ids": str(site.room.stream.id), "base_version": "1"}
+    response = site.form(f"/posts/{post_id}/edit", {**form, field.format(bad): bad})
+    # The form is read leniently (state_from_form): the bad value is dropped, the text saved.
+    assert response.status_code == 303
+    post = site.db.get(Post, post_id)
+    site.db.refresh(post)
+    assert post.text == "Typed with care"
+
+
 def test_form_conflict_shows_both_texts_and_overwrites_nothing(site: Site) -> None:
     site.as_(site.room.author)
     post_id = _create(site, "First words")["id"]

@@ -152,6 +152,15 @@ def test_a_decision_on_a_version_that_changed_is_refused(site: Site) -> None:
     assert _fresh(site, post).status == PostStatus.IN_REVIEW
 
 
+@pytest.mark.parametrize("version", ["²", "9" * 5000])
+def test_a_version_that_is_no_number_is_read_as_none_given(site: Site, version: str) -> None:
+    post = _submitted(site)
+    site.as_(site.room.mentor)
+    response = site.form(f"/posts/{post.id}/approve", {"comment": "ok", "version": version})
+    assert response.status_code == 303
+    assert _fresh(site, post).status == PostStatus.SCHEDULED
+
+
 def test_reject_needs_a_comment_and_keeps_what_was_typed(site: Site) -> None:
     post = _submitted(site)
     site.as_(site.room.mentor)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from sixfold.auth import service
 from sixfold.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from sixfold.auth.service import Principal
 from sixfold.errors import AuthenticationFailed, DomainError, ValidationFailed
+from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
 from sixfold.org.models import Person
 from sixfold.web.access import (
@@ -32,8 +32,6 @@ from sixfold.web.templating import render
 router = APIRouter(include_in_schema=False)
 CanAssignRoles = Annotated[Principal, Require(Permission.ASSIGN_ROLES).as_dependency()]
 CanViewRoles = Annotated[Principal, Require(Permission.VIEW_ROLES).as_dependency()]
-# A team's id as the scope list sends it (ASCII digits; the database's ids have at most 18).
-_TEAM_ID = re.compile(r"[0-9]{1,18}")
 
 
 def safe_next(target: str | None) -> str:
@@ -223,7 +221,7 @@ def create_token(
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, principal: SignedIn, db: DbSession) -> Response:
+def revoke_token(request: Request, token_id: Id, principal: SignedIn, db: DbSession) -> Response:
     service.revoke_api_token(
         db, principal.person, token_id, actor=principal.actor(client_ip(request))
     )
@@ -249,7 +247,7 @@ def roles_page(request: Request, principal: CanViewRoles, db: DbSession) -> HTML
 @router.post("/people/{person_id}/roles")
 def grant_role(
     request: Request,
-    person_id: int,
+    person_id: Id,
     principal: CanAssignRoles,
     db: DbSession,
     role: Annotated[Role, Form()],
@@ -259,9 +257,10 @@ def grant_role(
     person = org_service.get_person(db, organisation, person_id)
     team = None
     if team_id:  # empty: the whole organisation
-        if not _TEAM_ID.fullmatch(team_id):
+        number = parse_id(team_id)
+        if number is None:
             raise ValidationFailed("Choose the scope from the list: the organisation or a team.")
-        team = org_service.get_team(db, organisation, int(team_id))
+        team = org_service.get_team(db, organisation, number)
     service.assign_role(
         db,
         person,
@@ -277,8 +276,8 @@ def grant_role(
 @router.post("/people/{person_id}/roles/{assignment_id}/revoke")
 def revoke_role(
     request: Request,
-    person_id: int,
-    assignment_id: int,
+    person_id: Id,
+    assignment_id: Id,
     principal: CanAssignRoles,
     db: DbSession,
 ) -> Response:

@@ -18,6 +18,7 @@ from sixfold.channels.connect import auth_flow_of, setup_fields, stored_credenti
 from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_types
 from sixfold.errors import DomainError, ValidationFailed
+from sixfold.inputs import Id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.publishing.calendar import counts_by_channel
@@ -209,7 +210,7 @@ def create_channel(
 
 @router.get("/channels/{channel_id}", response_class=HTMLResponse)
 def channel_page(
-    request: Request, channel_id: int, principal: CanManage, db: DbSession
+    request: Request, channel_id: Id, principal: CanManage, db: DbSession
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
@@ -219,7 +220,7 @@ def channel_page(
 @router.post("/channels/{channel_id}")
 def update_channel(
     request: Request,
-    channel_id: int,
+    channel_id: Id,
     principal: CanManage,
     db: DbSession,
     name: Text = "",
@@ -258,7 +259,7 @@ def update_channel(
 
 @router.post("/channels/{channel_id}/disable")
 def disable_channel(
-    request: Request, channel_id: int, principal: CanManage, db: DbSession
+    request: Request, channel_id: Id, principal: CanManage, db: DbSession
 ) -> Response:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
@@ -269,7 +270,7 @@ def disable_channel(
 
 @router.post("/channels/{channel_id}/verify", response_class=HTMLResponse)
 def verify_channel(
-    request: Request, channel_id: int, principal: CanManage, db: DbSession
+    request: Request, channel_id: Id, principal: CanManage, db: DbSession
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)

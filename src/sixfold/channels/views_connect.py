@@ -28,6 +28,7 @@ from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_types
 from sixfold.db import utcnow
 from sixfold.errors import DomainError
+from sixfold.inputs import Id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -141,7 +142,7 @@ def connect_callback(
 
 @router.post("/channels/{channel_id}/reconnect")
 def reconnect_channel(
-    request: Request, channel_id: int, principal: CanManage, db: DbSession, form: FormFields
+    request: Request, channel_id: Id, principal: CanManage, db: DbSession, form: FormFields
 ) -> Response:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
@@ -171,7 +172,7 @@ def reconnect_channel(
 
 @router.post("/channels/{channel_id}/test-post")
 def send_test_post(
-    request: Request, channel_id: int, principal: CanManage, db: DbSession
+    request: Request, channel_id: Id, principal: CanManage, db: DbSession
 ) -> Response:
     organisation = org_service.current_organisation(db)
     channel = service.get_channel(db, organisation, channel_id)
@@ -189,7 +190,7 @@ def send_test_post(
 @router.post("/channels/{channel_id}/test-post/delete")
 def delete_test_post(
     request: Request,
-    channel_id: int,
+    channel_id: Id,
     principal: CanManage,
     db: DbSession,
     remote_id: Annotated[str, Form()] = "",

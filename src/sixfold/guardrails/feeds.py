@@ -31,6 +31,7 @@ from sixfold.guardrails.models import EventSuggestion
 from sixfold.guardrails.service import settings_of
 from sixfold.guardrails.suggest import plain_text, suggestion_for
 from sixfold.guardrails.suggestions import schedule_next_fetch
+from sixfold.inputs import ascii_int
 from sixfold.outbound import AddressRefused, public_only_client
 
 if TYPE_CHECKING:
@@ -119,8 +120,8 @@ def _read_capped(response: httpx.Response, deadline: float) -> bytes:
         raise FeedUnavailable(f"The feed server answered {response.status_code}; will try again.")
     if response.status_code >= 400:
         raise FeedRefused(f"The feed server answered {response.status_code} for this address.")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FEED_BYTES:
+    declared = ascii_int(response.headers.get("content-length", ""))
+    if declared is not None and declared > MAX_FEED_BYTES:
         raise _too_large()
     chunks, size = [], 0
     for chunk in response.iter_bytes():

@@ -18,6 +18,7 @@ from sixfold.guardrails.forms import FormInvalid, local_today
 from sixfold.guardrails.models import SensitiveEvent
 from sixfold.guardrails.service import settings_of
 from sixfold.guardrails.settings_service import EventInput
+from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.web.access import DbSession, Require, client_ip
@@ -90,7 +91,6 @@ def _event_form(
 
 
 def _event_input(form: FormData) -> EventInput:
-    suggestion = _text(form, "suggestion_id")
     return EventInput(
         name=_text(form, "name"),
         kind=_text(form, "kind"),
@@ -99,7 +99,7 @@ def _event_input(form: FormData) -> EventInput:
         recurs_yearly=_text(form, "recurs_yearly") == "yes",
         keywords=_text(form, "keywords"),
         source_url=_text(form, "source_url"),
-        suggestion_id=int(suggestion) if suggestion.isdigit() else None,
+        suggestion_id=parse_id(_text(form, "suggestion_id")),
     )
 
 
@@ -130,9 +130,7 @@ async def add_event(request: Request, principal: CanManage, db: DbSession) -> Re
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-def event_page(
-    request: Request, event_id: int, principal: CanManage, db: DbSession
-) -> HTMLResponse:
+def event_page(request: Request, event_id: Id, principal: CanManage, db: DbSession) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     row = settings_service.get_event(db, organisation, event_id)
     return _event_form(request, organisation, EventInput.of(row), row=row)
@@ -140,7 +138,7 @@ def event_page(
 
 @router.post("/events/{event_id}")
 async def change_event(
-    request: Request, event_id: int, principal: CanManage, db: DbSession
+    request: Request, event_id: Id, principal: CanManage, db: DbSession
 ) -> Response:
     organisation = org_service.current_organisation(db)
     data = _event_input(await request.form())
@@ -157,7 +155,7 @@ async def change_event(
 
 
 @router.post("/events/{event_id}/end")
-def end_event(request: Request, event_id: int, principal: CanManage, db: DbSession) -> Response:
+def end_event(request: Request, event_id: Id, principal: CanManage, db: DbSession) -> Response:
     organisation = org_service.current_organisation(db)
     settings_service.end_event(
         db, organisation, event_id, actor=principal.actor(client_ip(request))
@@ -283,7 +281,7 @@ def fetch_feed(request: Request, principal: CanManage, db: DbSession) -> Respons
 
 @router.post("/suggestions/{suggestion_id}/confirm", response_class=HTMLResponse)
 def confirm_suggestion(
-    request: Request, suggestion_id: int, principal: CanManage, db: DbSession
+    request: Request, suggestion_id: Id, principal: CanManage, db: DbSession
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     today = local_today(organisation)
@@ -293,7 +291,7 @@ def confirm_suggestion(
 
 @router.post("/suggestions/{suggestion_id}/dismiss")
 def dismiss_suggestion(
-    request: Request, suggestion_id: int, principal: CanManage, db: DbSession
+    request: Request, suggestion_id: Id, principal: CanManage, db: DbSession
 ) -> Response:
     organisation = org_service.current_organisation(db)
     suggestions.dismiss(db, organisation, suggestion_id, actor=principal.actor(client_ip(request)))

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.inputs import Id
 from sixfold.jobs.runner import error_summary
 from sixfold.network import service
 from sixfold.network.pipeline import AnalysisSettings
@@ -81,7 +82,7 @@ async def queue_api(
 
 
 @router.get("/api/v1/network/analyses/{analysis_id}", response_model=AnalysisOut)
-def analysis_api(analysis_id: int, principal: CanViewNetwork, db: DbSession) -> AnalysisOut:
+def analysis_api(analysis_id: Id, principal: CanViewNetwork, db: DbSession) -> AnalysisOut:
     """State and progress of an analysis (no figures: those are in the report)."""
     organisation = org_service.current_organisation(db)
     return _out(service.get_analysis(db, organisation, analysis_id))
@@ -89,7 +90,7 @@ def analysis_api(analysis_id: int, principal: CanViewNetwork, db: DbSession) -> 
 
 @router.get("/api/v1/network/analyses/{analysis_id}/report")
 def report_api(
-    request: Request, analysis_id: int, principal: CanViewPeople, db: DbSession
+    request: Request, analysis_id: Id, principal: CanViewPeople, db: DbSession
 ) -> dict[str, Any]:
     """The analysis' report.json, as `sixfold network analyze` writes it, except that groups
     under the minimum group size are not named beside figures. Audited."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, NotFound
+from sixfold.inputs import Id
 from sixfold.network import presenting, service
 from sixfold.network.pipeline import MAX_UPLOAD_BYTES, SOURCE_KINDS, AnalysisSettings
 from sixfold.network.store import NetworkAnalysis
@@ -133,7 +134,7 @@ def network_home(request: Request, principal: CanViewNetwork, db: DbSession) -> 
 
 @router.get("/network/analyses/{analysis_id}", response_class=HTMLResponse)
 def analysis_page(
-    request: Request, analysis_id: int, principal: CanViewNetwork, db: DbSession
+    request: Request, analysis_id: Id, principal: CanViewNetwork, db: DbSession
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     analysis = service.get_analysis(db, organisation, analysis_id)
@@ -194,7 +195,7 @@ async def upload_page(
 @router.post("/network/analyses/{analysis_id}/rerun")
 def rerun_page(
     request: Request,
-    analysis_id: int,
+    analysis_id: Id,
     principal: CanViewPeople,
     db: DbSession,
     settings: SettingsForm,
@@ -216,7 +217,7 @@ def rerun_page(
 @router.get("/network/analyses/{analysis_id}/people", response_class=HTMLResponse)
 def people_page(
     request: Request,
-    analysis_id: int,
+    analysis_id: Id,
     principal: CanViewPeople,
     db: DbSession,
     sort: Annotated[str, Query(pattern=f"^({SORT_KEYS})$")] = "betweenness",
@@ -247,7 +248,7 @@ def people_page(
 
 @router.get("/network/analyses/{analysis_id}/people/{person_id}", response_class=HTMLResponse)
 def person_page(
-    request: Request, analysis_id: int, person_id: int, principal: CanViewPeople, db: DbSession
+    request: Request, analysis_id: Id, person_id: Id, principal: CanViewPeople, db: DbSession
 ) -> HTMLResponse:
     analysis = _finished(db, analysis_id)
     view = service.person_view(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sixfold.errors import NotFound
+from sixfold.inputs import Id
 from sixfold.notifications import service
 from sixfold.web.access import DbSession, SignedIn
 from sixfold.web.routing import add_routes
@@ -34,7 +35,7 @@ def mark_all_read(principal: SignedIn, db: DbSession) -> RedirectResponse:
 
 
 @router.get("/notifications/{notification_id}", include_in_schema=False)
-def open_notification(notification_id: int, principal: SignedIn, db: DbSession) -> RedirectResponse:
+def open_notification(notification_id: Id, principal: SignedIn, db: DbSession) -> RedirectResponse:
     """Follow a notification's link, marking it read on the way."""
     notification = service.get_own(db, principal.person, notification_id)
     if notification is None:

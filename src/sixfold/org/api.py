@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.inputs import Id
 from sixfold.org import service
 from sixfold.org.models import Person
 from sixfold.web.access import DbSession, Require
@@ -69,7 +70,7 @@ def list_people(
     principal: CanViewDirectory,
     db: DbSession,
     q: Annotated[str, Query(max_length=200)] = "",
-    team: int | None = None,
+    team: Id | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> PeoplePage:
@@ -87,7 +88,7 @@ def list_people(
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
-def get_person(person_id: int, principal: CanViewDirectory, db: DbSession) -> PersonOut:
+def get_person(person_id: Id, principal: CanViewDirectory, db: DbSession) -> PersonOut:
     organisation = service.current_organisation(db)
     person = service.get_person(db, organisation, person_id)
     return _person_out(person, service.team_names(db, organisation))

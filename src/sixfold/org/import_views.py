@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError
+from sixfold.inputs import Id
 from sixfold.jobs.runner import error_summary
 from sixfold.org import imports, service
 from sixfold.web.access import DbSession, Require, client_ip
@@ -78,7 +79,7 @@ async def upload_page(
 
 
 @router.get("/imports/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-def import_page(request: Request, job_id: int, principal: CanImport, db: DbSession) -> HTMLResponse:
+def import_page(request: Request, job_id: Id, principal: CanImport, db: DbSession) -> HTMLResponse:
     organisation = service.current_organisation(db)
     job = imports.get_import(db, organisation, job_id)
     return render(
@@ -131,7 +132,7 @@ async def upload_api(
 
 
 @router.get("/api/v1/imports/{job_id}", response_model=ImportOut, tags=["organisation"])
-def import_api(job_id: int, principal: CanImport, db: DbSession) -> ImportOut:
+def import_api(job_id: Id, principal: CanImport, db: DbSession) -> ImportOut:
     organisation = service.current_organisation(db)
     return _out(imports.get_import(db, organisation, job_id))
 

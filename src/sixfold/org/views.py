@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Permission, Role
 from sixfold.auth.service import Principal
+from sixfold.inputs import Id
 from sixfold.org import service
 from sixfold.web.access import DbSession, Require, client_ip
 from sixfold.web.routing import add_routes
@@ -26,7 +27,7 @@ def people(
     principal: CanViewDirectory,
     db: DbSession,
     q: Annotated[str, Query(max_length=200)] = "",
-    team: int | None = None,
+    team: Id | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     organisation = service.current_organisation(db)
@@ -43,7 +44,7 @@ def people(
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)
 def person_page(
-    request: Request, person_id: int, principal: CanViewDirectory, db: DbSession
+    request: Request, person_id: Id, principal: CanViewDirectory, db: DbSession
 ) -> HTMLResponse:
     organisation = service.current_organisation(db)
     person = service.get_person(db, organisation, person_id)
@@ -73,7 +74,7 @@ def person_page(
 @router.post("/people/{person_id}/standing")
 def set_standing(
     request: Request,
-    person_id: int,
+    person_id: Id,
     principal: CanManagePeople,
     db: DbSession,
     without_review: Annotated[bool, Form()] = False,
@@ -88,7 +89,7 @@ def set_standing(
 
 
 @router.post("/people/{person_id}/unlock")
-def unlock(request: Request, person_id: int, principal: CanManagePeople, db: DbSession) -> Response:
+def unlock(request: Request, person_id: Id, principal: CanManagePeople, db: DbSession) -> Response:
     organisation = service.current_organisation(db)
     person = service.get_person(db, organisation, person_id)
     auth_service.unlock(db, person, actor=principal.actor(client_ip(request)))
@@ -104,7 +105,7 @@ def teams(request: Request, principal: CanViewDirectory, db: DbSession) -> HTMLR
 
 @router.get("/teams/{team_id}", response_class=HTMLResponse)
 def team_page(
-    request: Request, team_id: int, principal: CanViewDirectory, db: DbSession
+    request: Request, team_id: Id, principal: CanViewDirectory, db: DbSession
 ) -> HTMLResponse:
     organisation = service.current_organisation(db)
     team = service.get_team(db, organisation, team_id)

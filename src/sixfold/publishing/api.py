@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Query, Request
-from pydantic import AwareDatetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,6 +19,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
+from sixfold.inputs import AwareMoment, Id
 from sixfold.org import service as org_service
 from sixfold.publishing import access, editing, pause, review, schedule
 from sixfold.publishing.api_models import (
@@ -93,7 +93,7 @@ def list_posts(
     db: DbSession,
     status: PostStatus | None = None,
     author: Annotated[PostFilter | None, Query(description="me: only your own.")] = None,
-    channel: Annotated[int | None, Query(description="Only posts to this channel id.")] = None,
+    channel: Annotated[Id | None, Query(description="Only posts to this channel id.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PostPage:
@@ -118,13 +118,13 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", response_model=PostOut, summary="One post with its review")
-def get_post(post_id: int, principal: CanDraft, db: DbSession) -> PostOut:
+def get_post(post_id: Id, principal: CanDraft, db: DbSession) -> PostOut:
     """Targets, media, risk verdict and findings, review state, and publications."""
     return post_out(db, access.visible_post(db, principal, post_id))
 
 
 @router.post("/posts/{post_id}/submit", response_model=PostOut, summary="Submit a post")
-def submit_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> PostOut:
+def submit_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> PostOut:
     """The author sends a draft on: to review when policy asks for it, else to its schedule."""
     post = access.visible_post(db, principal, post_id)
     access.require(_is_author(principal, post))
@@ -137,7 +137,7 @@ def submit_post(request: Request, post_id: int, principal: CanDraft, db: DbSessi
 @router.post("/posts/{post_id}/approve", response_model=PostOut, summary="Approve a post")
 def approve_post(
     request: Request,
-    post_id: int,
+    post_id: Id,
     principal: CanReview,
     db: DbSession,
     body: Annotated[ApproveIn | None, Body()] = None,
@@ -159,7 +159,7 @@ def approve_post(
 
 @router.post("/posts/{post_id}/reject", response_model=PostOut, summary="Ask for changes")
 def reject_post(
-    request: Request, post_id: int, body: RejectIn, principal: CanReview, db: DbSession
+    request: Request, post_id: Id, body: RejectIn, principal: CanReview, db: DbSession
 ) -> PostOut:
     """Send the post back to its author with a comment saying what to change."""
     post = access.visible_post(db, principal, post_id)
@@ -178,7 +178,7 @@ def reject_post(
 
 @router.post("/posts/{post_id}/override", response_model=PostOut, summary="Override a block")
 def override_post(
-    request: Request, post_id: int, body: OverrideIn, principal: CanOverride, db: DbSession
+    request: Request, post_id: Id, body: OverrideIn, principal: CanOverride, db: DbSession
 ) -> PostOut:
     """A leader lets a blocked version go to review, with a written reason (audit-logged).
 
@@ -194,7 +194,7 @@ def override_post(
 
 @router.post("/posts/{post_id}/schedule", response_model=PostOut, summary="Choose when")
 def schedule_post(
-    request: Request, post_id: int, body: ScheduleIn, principal: CanDraft, db: DbSession
+    request: Request, post_id: Id, body: ScheduleIn, principal: CanDraft, db: DbSession
 ) -> PostOut:
     """Set when a post not yet scheduled goes out: now, at a time, or in the channels' queue.
 
@@ -221,7 +221,7 @@ def schedule_post(
 
 
 @router.post("/posts/{post_id}/cancel", response_model=PostOut, summary="Cancel a post")
-def cancel_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> PostOut:
+def cancel_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> PostOut:
     """Stop a post for good; publications that have not gone out are cancelled.
 
     The author, and whoever publishes for the author's team, may cancel."""
@@ -244,9 +244,9 @@ def list_publications(
     state: Annotated[
         str | None, Query(description=f"One of: {', '.join(PublicationState.states)}.")
     ] = None,
-    channel: int | None = None,
-    due_from: AwareDatetime | None = None,
-    due_to: AwareDatetime | None = None,
+    channel: Id | None = None,
+    due_from: AwareMoment | None = None,
+    due_to: AwareMoment | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PublicationPage:
@@ -282,7 +282,7 @@ def list_publications(
     summary="Retry a failed publication",
 )
 def retry_publication(
-    request: Request, publication_id: int, principal: CanDraft, db: DbSession
+    request: Request, publication_id: Id, principal: CanDraft, db: DbSession
 ) -> PublicationOut:
     """Send a failed publication again, now, with the text that was approved."""
     row = access.visible_publication(db, principal, publication_id)

@@ -7,7 +7,6 @@ Reading posts and moving them through review and scheduling live in `api.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
@@ -20,6 +19,7 @@ from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
 from sixfold.errors import NotFound
 from sixfold.guardrails import service as guardrails
+from sixfold.inputs import Id, Moment
 from sixfold.publishing import access, drafts, editing, limits, link_preview
 from sixfold.publishing.api_models import FindingOut, MediaOut, PostOut, RiskOut, post_out
 from sixfold.publishing.models import Media, Post, PublishMode
@@ -36,8 +36,8 @@ TEXT_FIELD = Field(default="", max_length=drafts.TEXT_MAX_CHARS)
 
 class RiskCheckIn(BaseModel):
     text: str = Field(max_length=drafts.TEXT_MAX_CHARS)
-    channel_id: int | None = Field(default=None, description="The channel it would go to.")
-    when: datetime | None = Field(
+    channel_id: Id | None = Field(default=None, description="The channel it would go to.")
+    when: Moment | None = Field(
         default=None,
         description="When it would go out (sensitive events depend on the day); ISO 8601. "
         "Without an offset it is read in the organisation's time zone. Default: now.",
@@ -46,10 +46,10 @@ class RiskCheckIn(BaseModel):
 
 class CountIn(BaseModel):
     text: str = TEXT_FIELD
-    channel_ids: list[int] = Field(
+    channel_ids: list[Id] = Field(
         default_factory=list, max_length=100, description="The channels to count for."
     )
-    channel_texts: dict[int, Annotated[str, Field(max_length=drafts.TEXT_MAX_CHARS)]] = Field(
+    channel_texts: dict[Id, Annotated[str, Field(max_length=drafts.TEXT_MAX_CHARS)]] = Field(
         default_factory=dict,
         max_length=100,
         description="Text written for a channel, by channel id; the others count `text`.",
@@ -74,12 +74,12 @@ class CountsOut(BaseModel):
 
 class DraftIn(BaseModel):
     text: str = TEXT_FIELD
-    channel_ids: list[int] = Field(default_factory=list, max_length=100)
-    channel_texts: dict[int, str] = Field(
+    channel_ids: list[Id] = Field(default_factory=list, max_length=100)
+    channel_texts: dict[Id, str] = Field(
         default_factory=dict, description="Text written for a channel, by channel id."
     )
     publish_mode: PublishMode = PublishMode.NOW
-    publish_at: datetime | None = Field(
+    publish_at: Moment | None = Field(
         default=None,
         description="With publish_mode 'at'. Without an offset: the organisation's time zone.",
     )
@@ -218,7 +218,7 @@ def create_post(request: Request, body: DraftIn, principal: CanDraft, db: DbSess
     responses={409: {"model": DraftConflictOut, "description": "Saved by someone else since"}},
 )
 def update_post(
-    request: Request, post_id: int, body: DraftUpdateIn, principal: CanDraft, db: DbSession
+    request: Request, post_id: Id, body: DraftUpdateIn, principal: CanDraft, db: DbSession
 ) -> DraftOut | JSONResponse:
     """Save the whole draft as edited from `base_version`. When someone saved since, nothing
     is written and the answer (409) carries what they saved, to compare and decide.
@@ -263,7 +263,7 @@ def _conflict_out(conflict: drafts.DraftConflict) -> DraftConflictOut:
     summary="Attach an image",
 )
 async def upload_media(
-    post_id: int,
+    post_id: Id,
     principal: CanDraft,
     db: DbSession,
     file: Annotated[UploadFile, File(description="PNG, JPEG, GIF or WebP.")],
@@ -293,7 +293,7 @@ async def upload_media(
     summary="Describe an image",
 )
 def describe_media(
-    post_id: int, media_id: int, body: AltTextIn, principal: CanDraft, db: DbSession
+    post_id: Id, media_id: Id, body: AltTextIn, principal: CanDraft, db: DbSession
 ) -> UploadedMediaOut:
     post = access.visible_post(db, principal, post_id)
     editing.media_editable(db, principal, post)
@@ -305,7 +305,7 @@ def describe_media(
 @router.delete(
     "/api/v1/posts/{post_id}/media/{media_id}", status_code=204, summary="Remove an image"
 )
-def remove_media(post_id: int, media_id: int, principal: CanDraft, db: DbSession) -> Response:
+def remove_media(post_id: Id, media_id: Id, principal: CanDraft, db: DbSession) -> Response:
     post = access.visible_post(db, principal, post_id)
     editing.media_editable(db, principal, post)
     drafts.remove_media(db, post, media_id)
@@ -319,7 +319,7 @@ def remove_media(post_id: int, media_id: int, principal: CanDraft, db: DbSession
     summary="An attached image",
     responses={200: {"content": {t: {} for t in drafts.MEDIA_TYPES.values()}}},
 )
-def serve_media(media_id: int, principal: SignedIn, db: DbSession) -> Response:
+def serve_media(media_id: Id, principal: SignedIn, db: DbSession) -> Response:
     """An image, to people who may see its post (or read it on the internal stream).
 
     The type is the one the upload was verified as, never guessed from the bytes, and the

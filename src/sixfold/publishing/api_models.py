@@ -7,11 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sixfold.channels.models import Channel
+from sixfold.inputs import AwareMoment, Id
 from sixfold.publishing import pause, review, schedule
 from sixfold.publishing.models import (
     Post,
@@ -178,16 +179,16 @@ class OverrideIn(BaseModel):
 
 class ScheduleIn(BaseModel):
     mode: PublishMode = Field(description="now, at a time, or the channels' queue slots.")
-    at: AwareDatetime | None = Field(default=None, description="ISO 8601 with an offset.")
+    at: AwareMoment | None = Field(default=None, description="ISO 8601 with an offset.")
 
 
 class PauseIn(BaseModel):
     reason: str = Field(max_length=pause.REASON_MAX_CHARS, description="Shown to everyone.")
-    channel_id: int | None = Field(default=None, description="Omit to pause everything.")
+    channel_id: Id | None = Field(default=None, description="Omit to pause everything.")
 
 
 class ResumeIn(BaseModel):
-    channel_id: int | None = None
+    channel_id: Id | None = None
 
 
 class PostFilter(StrEnum):

@@ -19,6 +19,7 @@ from sixfold import audit
 from sixfold.channels.models import Channel
 from sixfold.db import transaction, utcnow
 from sixfold.errors import DomainError, NotFound
+from sixfold.inputs import parse_id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.publishing import pause
@@ -38,8 +39,9 @@ def cli_actor() -> audit.Actor:
 def find_channel(session: Session, organisation: Organisation, name_or_id: str) -> Channel:
     wanted = name_or_id.strip()
     query = select(Channel).where(Channel.organisation_id == organisation.id)
-    if wanted.isdigit():
-        channel = session.scalar(query.where(Channel.id == int(wanted)))
+    channel_id = parse_id(wanted)
+    if channel_id is not None:
+        channel = session.scalar(query.where(Channel.id == channel_id))
     else:
         channel = session.scalar(query.where(func.lower(Channel.name) == wanted.lower()))
     if channel is None:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
+from sixfold.inputs import Day, Id
 from sixfold.org import service as org_service
 from sixfold.publishing import calendar
 from sixfold.web.access import DbSession, Require
@@ -41,8 +42,8 @@ def calendar_page(
     principal: CanDraft,
     db: DbSession,
     view: View = "week",
-    day: Annotated[date | None, Query(alias="date")] = None,
-    channel: int | None = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
+    channel: Id | None = None,
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
     if channel is not None:

@@ -22,6 +22,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.guardrails import service as guardrails
+from sixfold.inputs import Id, ascii_int, parse_id
 from sixfold.publishing import access, drafts, editing, highlight, limits, review
 from sixfold.publishing.access import EditMode
 from sixfold.publishing.models import Post, PostStatus, PublishMode
@@ -60,20 +61,20 @@ def state_from_form(form: FormData) -> ComposerState:
     again; `input_of` validates."""
     chosen: dict[int, str | None] = {}
     for raw in form.getlist("channel_ids"):
-        if str(raw).isdigit():
-            chosen[int(str(raw))] = str(form.get(f"channel_text_{raw}", "")) or None
-    version = str(form.get("base_version", ""))
+        channel_id = parse_id(str(raw))
+        if channel_id is not None:
+            chosen[channel_id] = str(form.get(f"channel_text_{raw}", "")) or None
     alt_texts = {
-        int(key[4:]): str(value)
+        media_id: str(value)
         for key, value in form.multi_items()
-        if key.startswith("alt_") and key[4:].isdigit()
+        if key.startswith("alt_") and (media_id := parse_id(key[4:])) is not None
     }
     return ComposerState(
         text=str(form.get("text", "")),
         chosen=chosen,
         publish_mode=str(form.get("publish_mode", PublishMode.NOW)),
         publish_at=str(form.get("publish_at", "")),
-        base_version=int(version) if version.isdigit() else None,
+        base_version=ascii_int(str(form.get("base_version", ""))),
         alt_texts=alt_texts,
     )
 
@@ -191,7 +192,7 @@ async def _create_from(
 
 
 @router.get("/posts/{post_id}/edit", response_class=HTMLResponse, include_in_schema=False)
-def edit_post_page(request: Request, post_id: int, db: DbSession, principal: CanDraft) -> Response:
+def edit_post_page(request: Request, post_id: Id, db: DbSession, principal: CanDraft) -> Response:
     post = access.visible_post(db, principal, post_id)
     if access.edit_mode(db, principal, post) is None:
         return RedirectResponse(f"/posts/{post.id}?done=locked", status_code=303)
@@ -201,7 +202,7 @@ def edit_post_page(request: Request, post_id: int, db: DbSession, principal: Can
 
 @router.post("/posts/{post_id}/edit", include_in_schema=False)
 async def save_post_form(
-    request: Request, post_id: int, db: DbSession, principal: CanDraft
+    request: Request, post_id: Id, db: DbSession, principal: CanDraft
 ) -> Response:
     post = access.visible_post(db, principal, post_id)
     async with _posted_form(request) as form:
@@ -250,15 +251,15 @@ async def _media_changes(
         for m in post.media
         if m.id in state.alt_texts and state.alt_texts[m.id] != m.alt_text
     }
-    removed = str(form.get("remove_media", ""))
+    removed = parse_id(str(form.get("remove_media", "")))
     upload = _upload(form)
-    if not described and not removed.isdigit() and upload is None:
+    if not described and removed is None and upload is None:
         return
     editing.media_editable(db, principal, post)
     for media_id, alt_text in described.items():
         drafts.set_alt_text(db, post, media_id, alt_text)
-    if removed.isdigit():
-        drafts.remove_media(db, post, int(removed))
+    if removed is not None:
+        drafts.remove_media(db, post, removed)
     if upload is not None:
         content = await upload.read(drafts.MEDIA_MAX_BYTES + 1)
         drafts.attach_media(

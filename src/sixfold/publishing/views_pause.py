@@ -19,6 +19,7 @@ from sixfold.channels import service as channels
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
+from sixfold.inputs import Id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.publishing import pause, schedule
@@ -318,7 +319,7 @@ def _act(
 @router.post("/publications/{publication_id}/publish-now")
 def publish_now(
     request: Request,
-    publication_id: int,
+    publication_id: Id,
     principal: CanPause,
     db: DbSession,
     next_url: Annotated[str, Form(alias="next")] = "",
@@ -336,7 +337,7 @@ def publish_now(
 @router.post("/publications/{publication_id}/reschedule")
 def reschedule(
     request: Request,
-    publication_id: int,
+    publication_id: Id,
     principal: CanPause,
     db: DbSession,
     when: Annotated[str, Form()] = "",
@@ -356,7 +357,7 @@ def reschedule(
 @router.post("/publications/{publication_id}/cancel")
 def cancel(
     request: Request,
-    publication_id: int,
+    publication_id: Id,
     principal: CanPause,
     db: DbSession,
     next_url: Annotated[str, Form(alias="next")] = "",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import Conflict, DomainError
+from sixfold.inputs import Id, ascii_int
 from sixfold.publishing import access, drafts, editing, highlight, review, schedule
 from sixfold.publishing.models import Post, PostStatus, PostVersion
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -121,7 +122,7 @@ def _abilities(db: Session, principal: Principal, post: Post) -> dict[str, bool]
 
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse, include_in_schema=False)
-def show_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> HTMLResponse:
+def show_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> HTMLResponse:
     return post_page(request, db, principal, access.visible_post(db, principal, post_id))
 
 
@@ -153,11 +154,11 @@ def _act(
 
 def _read_version(version: str) -> int | None:
     """The version the reviewer's page showed (the review service refuses a newer one)."""
-    return int(version) if version.isdigit() else None
+    return ascii_int(version)
 
 
 @router.post("/posts/{post_id}/submit", include_in_schema=False)
-def submit_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> Response:
+def submit_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> Response:
     post = access.visible_post(db, principal, post_id)
     access.require(post.author_id == principal.person.id)
 
@@ -176,7 +177,7 @@ def submit_post(request: Request, post_id: int, principal: CanDraft, db: DbSessi
 @router.post("/posts/{post_id}/approve", include_in_schema=False)
 def approve_post(
     request: Request,
-    post_id: int,
+    post_id: Id,
     principal: CanReview,
     db: DbSession,
     comment: Text = "",
@@ -188,7 +189,7 @@ def approve_post(
 @router.post("/posts/{post_id}/reject", include_in_schema=False)
 def reject_post(
     request: Request,
-    post_id: int,
+    post_id: Id,
     principal: CanReview,
     db: DbSession,
     comment: Text = "",
@@ -232,7 +233,7 @@ def _review(
 @router.post("/posts/{post_id}/override", include_in_schema=False)
 def override_post(
     request: Request,
-    post_id: int,
+    post_id: Id,
     principal: CanOverride,
     db: DbSession,
     reason: Text = "",
@@ -256,12 +257,12 @@ def override_post(
 
 
 @router.post("/posts/{post_id}/unschedule", include_in_schema=False)
-def unschedule_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> Response:
+def unschedule_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> Response:
     return _withdraw(request, post_id, principal, db, PostStatus.DRAFT)
 
 
 @router.post("/posts/{post_id}/cancel", include_in_schema=False)
-def cancel_post(request: Request, post_id: int, principal: CanDraft, db: DbSession) -> Response:
+def cancel_post(request: Request, post_id: Id, principal: CanDraft, db: DbSession) -> Response:
     return _withdraw(request, post_id, principal, db, PostStatus.CANCELLED)
 
 
@@ -284,7 +285,7 @@ def _withdraw(
 
 @router.post("/publications/{publication_id}/retry", include_in_schema=False)
 def retry_publication(
-    request: Request, publication_id: int, principal: CanDraft, db: DbSession
+    request: Request, publication_id: Id, principal: CanDraft, db: DbSession
 ) -> Response:
     row = access.visible_publication(db, principal, publication_id)
     post = row.post

@@ -166,6 +166,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if any(item.get("loc", ())[:1] == ("path",) for item in error.errors()):
+            # The address names an object by id; a value that cannot be one (not a number,
+            # or out of range: sixfold.inputs.Id) names nothing, as a missing object does.
+            return await http_error(request, StarletteHTTPException(404))
         problems = [
             {"field": ".".join(str(p) for p in item.get("loc", ())[1:]), "problem": item.get("msg")}
             for item in error.errors()

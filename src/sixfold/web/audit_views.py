@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sixfold import audit
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.inputs import Day
 from sixfold.web.access import DbSession, Require
 from sixfold.web.routing import add_routes
 from sixfold.web.templating import query_without_page, render
@@ -56,8 +57,8 @@ def _filter(
     action: Annotated[str, Query(max_length=100)] = "",
     actor: Annotated[str, Query(max_length=320)] = "",
     target: Annotated[str, Query(max_length=200)] = "",
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> AuditFilter:
     return AuditFilter(action=action, actor=actor, target=target, since=since, until=until)
 

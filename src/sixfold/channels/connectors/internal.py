@@ -26,6 +26,7 @@ from sixfold.channels.base import (
 )
 from sixfold.channels.models import StreamPost
 from sixfold.db import utcnow
+from sixfold.inputs import parse_id
 
 
 class InternalStreamConnector:
@@ -83,7 +84,7 @@ class InternalStreamConnector:
         return []
 
     def fetch_metrics(self, remote_ids: Sequence[str]) -> list[Metrics]:
-        ids = [int(r) for r in remote_ids if r.isdigit()]
+        ids = [i for i in map(parse_id, remote_ids) if i is not None]
         found = set(
             self.session.scalars(
                 select(StreamPost.id).where(

@@ -15,6 +15,8 @@ import regex
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from sixfold.inputs import ascii_int
+
 # httpx failures raised before a request leaves: no connection, or none free in the pool.
 HTTPX_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -40,8 +42,9 @@ def count_graphemes(text: str) -> int:
 def retry_after(header: str | None, now: datetime) -> float | None:
     """Seconds a Retry-After header asks for: delta-seconds or an HTTP date (RFC 9110)."""
     value = (header or "").strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
     except (TypeError, ValueError, IndexError):
