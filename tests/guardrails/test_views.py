@@ -58,10 +58,11 @@ def suggestion(db: Session, guardians: Guardians, title: str = "Wildfire near At
 def test_leaders_find_the_pages_in_the_navigation_and_others_are_kept_out(
     db: Session, browser: Browser, guardians: Guardians
 ) -> None:
-    assert 'href="/settings/risk"' in browser.get("/").text
+    assert 'href="/settings"' in browser.get("/").text  # the navigation's Settings entry
+    assert 'href="/settings/risk"' in browser.get("/settings").text
     contributor = factories.person(db, guardians.org, roles=(Role.CONTRIBUTOR,), password=None)
     browser.as_(contributor)
-    assert 'href="/settings/risk"' not in browser.get("/").text
+    assert 'href="/settings/risk"' not in browser.get("/settings").text
     assert browser.get("/settings/risk").status_code == 403
     assert browser.form("/settings/risk/events", event_form(guardians)).status_code == 403
     assert events(db) == []
