@@ -13,6 +13,7 @@ from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.channels import service as channels
 from sixfold.errors import Conflict, Forbidden, ValidationFailed
+from sixfold.notifications import service as notification_service
 from sixfold.notifications.models import EmailMessage, Notification
 from sixfold.org.models import Person, Team
 from sixfold.publishing import drafts, review, schedule
@@ -381,6 +382,95 @@ def test_reviewers_of_the_step_are_notified_and_mailed(db: Session, newsroom: Ne
     [approved] = notified(db, newsroom.author, "post_approved")
     assert newsroom.leader.name in approved.message
     assert len(mails_to(db, newsroom.author)) == 1
+
+
+def open_requests(db: Session, person: Person) -> list[Notification]:
+    return [n for n in notified(db, person, "review_requested") if n.resolved_at is None]
+
+
+def test_a_request_is_settled_when_the_step_it_asked_for_passes(
+    db: Session, newsroom: Newsroom
+) -> None:
+    second_leader = factories.person(db, newsroom.org, roles=(Role.LEADER,), password=None)
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+
+    approve(db, post, newsroom.mentor)
+    assert open_requests(db, newsroom.mentor) == []
+    [mentor_mail] = mails_to(db, newsroom.mentor)
+    assert mentor_mail.state == "withdrawn"  # not yet sent, and no longer needed
+
+    # "all": the leader who approved is done; the other is still waited for.
+    approve(db, post, newsroom.leader)
+    assert open_requests(db, newsroom.leader) == []
+    assert len(open_requests(db, second_leader)) == 1
+    approve(db, post, second_leader)
+    assert open_requests(db, second_leader) == []
+    assert [n.resolved_at for n in notified(db, newsroom.author, "post_approved")] == [None]
+
+
+def test_another_reviewers_approval_settles_everyones_request(
+    db: Session, newsroom: Newsroom
+) -> None:
+    """The UX review's case: a mentor asked for posts others decided saw them as unread."""
+    other_mentor = factories.person(db, newsroom.org, roles=(Role.COMMUNITY_MENTOR,), password=None)
+    decided, waiting = newsroom.draft(db, "First news."), newsroom.draft(db, "Second news.")
+    submit(db, decided)
+    submit(db, waiting)
+
+    approve(db, decided, other_mentor)
+
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [waiting]
+    assert [n.link for n in open_requests(db, newsroom.mentor)] == [f"/posts/{waiting.id}"]
+    assert notification_service.unread_count(db, newsroom.mentor) == 1
+    [settled] = [n for n in notified(db, newsroom.mentor, "review_requested") if n.resolved_at]
+    assert settled.read_at is not None  # kept as history, not counted as unread
+
+
+@pytest.mark.parametrize("leaves", ["rejected", "to_draft", "cancelled", "blocked_by_edit"])
+def test_a_post_leaving_review_settles_every_request(
+    db: Session, newsroom: Newsroom, leaves: str
+) -> None:
+    post = newsroom.draft(db)
+    submit(db, post)
+    assert open_requests(db, newsroom.mentor)
+    assert open_requests(db, newsroom.leader)
+
+    if leaves == "rejected":
+        review.reject(db, post, newsroom.leader, comment="No.", actor=actor(newsroom.leader))
+    elif leaves == "blocked_by_edit":
+        data = drafts.DraftInput(text=BLOCKED_TEXT, channel_ids=[newsroom.stream.id])
+        review.edit_in_review(
+            db, post, newsroom.leader, data, base_version=post.version, actor=actor(newsroom.leader)
+        )
+    else:
+        to = PostStatus.DRAFT if leaves == "to_draft" else PostStatus.CANCELLED
+        schedule.withdraw(db, post, actor=actor(newsroom.author), to=to)
+
+    assert post.status != PostStatus.IN_REVIEW
+    assert open_requests(db, newsroom.mentor) == []
+    assert open_requests(db, newsroom.leader) == []
+    assert {m.state for m in mails_to(db, newsroom.mentor)} == {"withdrawn"}
+
+
+def test_a_review_started_again_asks_anew_and_settles_the_old_requests(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+    [asked_of_leader] = open_requests(db, newsroom.leader)
+
+    data = drafts.DraftInput(text="Our trail guide is out.", channel_ids=[newsroom.stream.id])
+    review.edit_in_review(
+        db, post, newsroom.leader, data, base_version=post.version, actor=actor(newsroom.leader)
+    )
+
+    assert asked_of_leader.resolved_at is not None  # step 2 is no longer what waits
+    [asked_again] = open_requests(db, newsroom.mentor)
+    assert asked_again.created_at >= asked_of_leader.resolved_at
 
 
 def test_inactive_reviewers_are_not_asked(db: Session, newsroom: Newsroom) -> None:

@@ -245,6 +245,9 @@ def _readiness_problems(session: Session, post: Post) -> list[str]:
 
 
 def _ask_step(session: Session, post: Post, step: Step, *, base_url: str) -> None:
+    """Ask the reviewers of `step`; whoever was asked before (an earlier step, an earlier
+    round) is no longer waited for."""
+    notify.review_settled(session, post)
     notify.review_requested(
         session, post, step.name, reviewers_for(session, post, step), base_url=base_url
     )
@@ -298,10 +301,14 @@ def approve(
     )
     following = current_step(session, post)
     if following is None:
+        notify.review_settled(session, post)
         schedule_post(session, post, actor=actor)
         notify.post_approved(session, post, reviewer, base_url=base_url)
     elif following.index != step.index:
         _ask_step(session, post, following, base_url=base_url)
+    else:
+        # A step every reviewer must pass: the others are still asked, this one is done.
+        notify.review_settled(session, post, people=[reviewer.id])
     return post.status
 
 
@@ -328,6 +335,7 @@ def reject(
         )
     )
     post.status = PostStatus.CHANGES_REQUESTED
+    notify.review_settled(session, post)
     post_audit.record(
         session,
         actor,
@@ -388,6 +396,7 @@ def review_again(session: Session, post: Post, *, base_url: str) -> None:
     approving it would skip a leader's override."""
     if drafts.is_blocked(post):
         post.status = PostStatus.CHANGES_REQUESTED
+        notify.review_settled(session, post)
         return
     _ask_first_step(session, post, base_url=base_url)
 
