@@ -17,6 +17,7 @@ from sixfold.notifications import service as notification_service
 from sixfold.notifications.models import EmailMessage, Notification
 from sixfold.org.models import Person, Team
 from sixfold.publishing import drafts, review, schedule
+from sixfold.publishing import workflow as workflow_settings
 from sixfold.publishing.models import Post, PostStatus, PublishingSettings, ReviewDecision
 from sixfold.publishing.publisher import Publication
 from tests import factories
@@ -273,6 +274,104 @@ def test_a_post_taken_back_from_review_starts_again_at_the_first_step(
     assert current.index == 0
     assert review.approvals(db, post) == []
     assert review.queue_for(db, newsroom.org, newsroom.leader) == []
+
+
+def change_workflow(db: Session, newsroom: Newsroom, *steps: dict[str, Any]) -> None:
+    workflow_settings.save_settings(
+        db,
+        newsroom.org,
+        steps=list(steps),
+        review_verdicts=["review", "block"],
+        alt_text_required=True,
+        actor=factories.ACTOR,
+        base_url="https://sixfold.test",
+    )
+
+
+def test_removing_the_step_a_post_waits_at_starts_its_review_again(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)  # waits at step 2 of 2
+
+    change_workflow(db, newsroom, MENTOR_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None  # not stranded with every step "passed" and nobody to ask
+    assert current.index == 0
+    assert review.approvals(db, post) == []
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [post]
+    assert len(open_requests(db, newsroom.mentor)) == 1
+    assert open_requests(db, newsroom.leader) == []  # the removed step asks nothing more
+    assert approve(db, post, newsroom.mentor) == PostStatus.SCHEDULED
+
+
+def test_reordered_steps_do_not_count_an_approval_for_another_step(
+    db: Session, newsroom: Newsroom
+) -> None:
+    any_leader = LEADER_STEP | {"mode": "any"}
+    workflow(db, newsroom, MENTOR_STEP, any_leader)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+
+    change_workflow(db, newsroom, any_leader, MENTOR_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.name == "Leader sign-off"  # the mentor's approval was for their own step
+    assert review.queue_for(db, newsroom.org, newsroom.leader) == [post]
+    assert len(open_requests(db, newsroom.leader)) == 1
+    approve(db, post, newsroom.leader)
+    assert post.status == PostStatus.IN_REVIEW  # the mentor is asked again, after the leader
+    assert approve(db, post, newsroom.mentor) == PostStatus.SCHEDULED
+
+
+def test_a_changed_workflow_restarts_every_post_in_review_in_one_audit_entry(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP)
+    waiting, approved = newsroom.draft(db, "First news."), newsroom.draft(db, "Second news.")
+    draft = newsroom.draft(db, "Third news.")
+    for post in (waiting, approved):
+        submit(db, post)
+    approve(db, approved, newsroom.mentor)
+    submitted_at = waiting.submitted_at
+
+    change_workflow(db, newsroom, LEADER_STEP)
+
+    [entry] = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "publishing.reviews_restarted")
+    )
+    assert entry.details == {"posts": 1, "post_ids": [waiting.id]}
+    assert waiting.submitted_at == submitted_at  # when it was submitted stays true
+    assert draft.status == PostStatus.DRAFT
+    assert open_requests(db, newsroom.mentor) == []  # the old step's request is settled
+    [asked] = open_requests(db, newsroom.leader)
+    assert asked.link == f"/posts/{waiting.id}"
+    assert [m.body for m in mails_to(db, newsroom.leader) if m.state == "queued"] == [
+        f"{asked.message}\n\nhttps://sixfold.test/posts/{waiting.id}\n\n— Sixfold\n"
+    ]
+
+
+def test_renaming_a_step_asks_nobody_again(db: Session, newsroom: Newsroom) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+
+    change_workflow(db, newsroom, MENTOR_STEP | {"name": "Mentors"}, LEADER_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.index == 1
+    assert open_requests(db, newsroom.mentor) == []
+    restarts = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "publishing.reviews_restarted")
+    )
+    assert list(restarts) == []
 
 
 def test_team_scoped_mentors_review_only_their_teams(db: Session, newsroom: Newsroom) -> None:
