@@ -13,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sixfold.config import Settings
@@ -175,6 +176,30 @@ def test_without_an_smtp_host_mail_is_not_sent(
 
     db.expire_all()
     assert row.state == "not_sent"
+    assert row.sent_at is None
+    assert inbox.envelopes == []
+
+
+def test_a_mail_whose_request_was_settled_is_not_sent(
+    db: Session, session_factory: sessionmaker[Session], inbox: Inbox, smtp_port: int
+) -> None:
+    org = factories.organisation(db)
+    ada = factories.person(db, org, password=None)
+    service.notify(db, [ada], kind="review_requested", message="Review 7", topic="post:7")
+    db.commit()
+    row = db.scalars(select(EmailMessage)).one()
+    # A worker holds it while the request is settled: the settling leaves it alone...
+    row.locked_by, row.locked_until = "worker-z", utcnow() + timedelta(minutes=5)
+    service.resolve(db, "post:7")
+    db.commit()
+    assert row.state == "queued"
+    # ...and the next attempt (the lease ran out) sees the settled request and drops it.
+    later = utcnow() + timedelta(minutes=6)
+
+    assert outbox(session_factory, mail_settings(smtp_port), at=later).run_single_cycle() == 1
+
+    db.expire_all()
+    assert row.state == "withdrawn"
     assert row.sent_at is None
     assert inbox.envelopes == []
 

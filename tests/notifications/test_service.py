@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sixfold.db import utcnow
 from sixfold.notifications import service
 from sixfold.notifications.models import EmailMessage, Notification
 from sixfold.org.models import Organisation, Person
@@ -103,6 +106,69 @@ def test_a_notification_is_opened_only_by_its_person(db: Session, org: Organisat
     assert first_read is not None
     service.mark_read(db, mine)
     assert mine.read_at == first_read
+
+
+def test_settling_a_topic_keeps_the_notices_read_and_done_and_stops_their_mail(
+    db: Session, org: Organisation
+) -> None:
+    ada, bo = people(db, org, 2)
+    service.notify(db, [ada, bo], kind="review_requested", message="Review 7", topic="post:7")
+    service.notify(db, [ada], kind="review_requested", message="Review 8", topic="post:8")
+
+    assert service.resolve(db, "post:7") == 2
+
+    assert service.unread_count(db, ada) == 1
+    assert service.unread_count(db, bo) == 0
+    by_message = {(n.person_id, n.message): n for n in db.scalars(select(Notification))}
+    settled = by_message[(ada.id, "Review 7")]
+    assert settled.resolved_at is not None
+    assert settled.read_at == settled.resolved_at
+    assert by_message[(ada.id, "Review 8")].resolved_at is None
+    states = {m.subject: m.state for m in db.scalars(select(EmailMessage))}
+    assert states == {"[Sixfold] Review 7": "withdrawn", "[Sixfold] Review 8": "queued"}
+    assert service.resolve(db, "post:7") == 0  # settled once
+
+
+def test_settling_for_some_people_leaves_the_others_asked(db: Session, org: Organisation) -> None:
+    ada, bo = people(db, org, 2)
+    service.notify(db, [ada, bo], kind="review_requested", message="Review 7", topic="post:7")
+    db.flush()
+    read_before = db.scalars(select(Notification).where(Notification.person_id == ada.id)).one()
+    service.mark_read(db, read_before)
+    first_read = read_before.read_at
+
+    assert service.resolve(db, "post:7", people=[ada.id]) == 1
+
+    assert read_before.read_at == first_read  # when it was read stays true
+    assert service.unread_count(db, bo) == 1
+    mails = {m.to_address: m.state for m in db.scalars(select(EmailMessage))}
+    assert mails == {ada.email: "withdrawn", bo.email: "queued"}
+
+
+def test_a_mail_a_worker_holds_is_left_to_it(db: Session, org: Organisation) -> None:
+    [ada] = people(db, org, 1)
+    service.notify(db, [ada], kind="review_requested", message="Review 7", topic="post:7")
+    mail = db.scalars(select(EmailMessage)).one()
+    mail.locked_by, mail.locked_until = "worker-a", utcnow() + timedelta(minutes=1)
+
+    service.resolve(db, "post:7")
+
+    assert mail.state == "queued"
+
+
+def test_opening_a_settled_notice_says_so_to_the_page(db: Session, org: Organisation) -> None:
+    [ada] = people(db, org, 1)
+    for link in ("/posts/7", "/review?step=2", "https://evil.test/"):
+        service.notify(db, [ada], kind="x", message=link, link=link, topic="t", email=False)
+    db.flush()
+    notices = {n.link: n for n in db.scalars(select(Notification))}
+    assert service.destination(notices["/posts/7"]) == "/posts/7"
+
+    service.resolve(db, "t")
+
+    assert service.destination(notices["/posts/7"]) == "/posts/7?settled=1"
+    assert service.destination(notices["/review?step=2"]) == "/review?step=2&settled=1"
+    assert service.destination(notices["https://evil.test/"]) == "/notifications"
 
 
 @pytest.mark.parametrize(

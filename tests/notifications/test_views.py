@@ -92,6 +92,28 @@ def test_newest_first_unread_highlighted_and_counted_in_the_header(
     assert unread_badge(client.get("/profile").text) == "1"
 
 
+def test_a_settled_request_is_shown_done_and_not_counted(
+    client: TestClient, db: Session, settings: Settings, ada: Person
+) -> None:
+    service.notify(
+        db, [ada], kind="review_requested", message="Review it", link="/posts/7", topic="post:7"
+    )
+    tell(db, ada, "Something new")
+    service.resolve(db, "post:7")
+    settled = db.scalars(select(Notification).where(Notification.topic == "post:7")).one()
+    db.commit()
+    sign_in(client, db, settings, ada)
+
+    html = client.get("/notifications").text
+
+    assert unread_badge(html) == "1"
+    [done] = re.findall(r'<li class="notification">(.*?)</li>', html, re.S)
+    assert "Review it" in done
+    assert ">done</span>" in done
+    opened = client.get(f"/notifications/{settled.id}", follow_redirects=False)
+    assert opened.headers["location"] == "/posts/7?settled=1"
+
+
 def test_mark_all_read(client: TestClient, db: Session, settings: Settings, ada: Person) -> None:
     tell(db, ada, "One")
     tell(db, ada, "Two")

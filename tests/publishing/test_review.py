@@ -13,9 +13,11 @@ from sixfold.auth import service as auth_service
 from sixfold.auth.permissions import Role
 from sixfold.channels import service as channels
 from sixfold.errors import Conflict, Forbidden, ValidationFailed
+from sixfold.notifications import service as notification_service
 from sixfold.notifications.models import EmailMessage, Notification
 from sixfold.org.models import Person, Team
 from sixfold.publishing import drafts, review, schedule
+from sixfold.publishing import workflow as workflow_settings
 from sixfold.publishing.models import Post, PostStatus, PublishingSettings, ReviewDecision
 from sixfold.publishing.publisher import Publication
 from tests import factories
@@ -274,6 +276,104 @@ def test_a_post_taken_back_from_review_starts_again_at_the_first_step(
     assert review.queue_for(db, newsroom.org, newsroom.leader) == []
 
 
+def change_workflow(db: Session, newsroom: Newsroom, *steps: dict[str, Any]) -> None:
+    workflow_settings.save_settings(
+        db,
+        newsroom.org,
+        steps=list(steps),
+        review_verdicts=["review", "block"],
+        alt_text_required=True,
+        actor=factories.ACTOR,
+        base_url="https://sixfold.test",
+    )
+
+
+def test_removing_the_step_a_post_waits_at_starts_its_review_again(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)  # waits at step 2 of 2
+
+    change_workflow(db, newsroom, MENTOR_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None  # not stranded with every step "passed" and nobody to ask
+    assert current.index == 0
+    assert review.approvals(db, post) == []
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [post]
+    assert len(open_requests(db, newsroom.mentor)) == 1
+    assert open_requests(db, newsroom.leader) == []  # the removed step asks nothing more
+    assert approve(db, post, newsroom.mentor) == PostStatus.SCHEDULED
+
+
+def test_reordered_steps_do_not_count_an_approval_for_another_step(
+    db: Session, newsroom: Newsroom
+) -> None:
+    any_leader = LEADER_STEP | {"mode": "any"}
+    workflow(db, newsroom, MENTOR_STEP, any_leader)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+
+    change_workflow(db, newsroom, any_leader, MENTOR_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.name == "Leader sign-off"  # the mentor's approval was for their own step
+    assert review.queue_for(db, newsroom.org, newsroom.leader) == [post]
+    assert len(open_requests(db, newsroom.leader)) == 1
+    approve(db, post, newsroom.leader)
+    assert post.status == PostStatus.IN_REVIEW  # the mentor is asked again, after the leader
+    assert approve(db, post, newsroom.mentor) == PostStatus.SCHEDULED
+
+
+def test_a_changed_workflow_restarts_every_post_in_review_in_one_audit_entry(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP)
+    waiting, approved = newsroom.draft(db, "First news."), newsroom.draft(db, "Second news.")
+    draft = newsroom.draft(db, "Third news.")
+    for post in (waiting, approved):
+        submit(db, post)
+    approve(db, approved, newsroom.mentor)
+    submitted_at = waiting.submitted_at
+
+    change_workflow(db, newsroom, LEADER_STEP)
+
+    [entry] = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "publishing.reviews_restarted")
+    )
+    assert entry.details == {"posts": 1, "post_ids": [waiting.id]}
+    assert waiting.submitted_at == submitted_at  # when it was submitted stays true
+    assert draft.status == PostStatus.DRAFT
+    assert open_requests(db, newsroom.mentor) == []  # the old step's request is settled
+    [asked] = open_requests(db, newsroom.leader)
+    assert asked.link == f"/posts/{waiting.id}"
+    assert [m.body for m in mails_to(db, newsroom.leader) if m.state == "queued"] == [
+        f"{asked.message}\n\nhttps://sixfold.test/posts/{waiting.id}\n\n— Sixfold\n"
+    ]
+
+
+def test_renaming_a_step_asks_nobody_again(db: Session, newsroom: Newsroom) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+
+    change_workflow(db, newsroom, MENTOR_STEP | {"name": "Mentors"}, LEADER_STEP)
+
+    current = review.current_step(db, post)
+    assert current is not None
+    assert current.index == 1
+    assert open_requests(db, newsroom.mentor) == []
+    restarts = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "publishing.reviews_restarted")
+    )
+    assert list(restarts) == []
+
+
 def test_team_scoped_mentors_review_only_their_teams(db: Session, newsroom: Newsroom) -> None:
     outdoors = factories.team(db, newsroom.org, "Marketing/Outdoors")
     finance = factories.team(db, newsroom.org, "Finance")
@@ -381,6 +481,95 @@ def test_reviewers_of_the_step_are_notified_and_mailed(db: Session, newsroom: Ne
     [approved] = notified(db, newsroom.author, "post_approved")
     assert newsroom.leader.name in approved.message
     assert len(mails_to(db, newsroom.author)) == 1
+
+
+def open_requests(db: Session, person: Person) -> list[Notification]:
+    return [n for n in notified(db, person, "review_requested") if n.resolved_at is None]
+
+
+def test_a_request_is_settled_when_the_step_it_asked_for_passes(
+    db: Session, newsroom: Newsroom
+) -> None:
+    second_leader = factories.person(db, newsroom.org, roles=(Role.LEADER,), password=None)
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+
+    approve(db, post, newsroom.mentor)
+    assert open_requests(db, newsroom.mentor) == []
+    [mentor_mail] = mails_to(db, newsroom.mentor)
+    assert mentor_mail.state == "withdrawn"  # not yet sent, and no longer needed
+
+    # "all": the leader who approved is done; the other is still waited for.
+    approve(db, post, newsroom.leader)
+    assert open_requests(db, newsroom.leader) == []
+    assert len(open_requests(db, second_leader)) == 1
+    approve(db, post, second_leader)
+    assert open_requests(db, second_leader) == []
+    assert [n.resolved_at for n in notified(db, newsroom.author, "post_approved")] == [None]
+
+
+def test_another_reviewers_approval_settles_everyones_request(
+    db: Session, newsroom: Newsroom
+) -> None:
+    """The UX review's case: a mentor asked for posts others decided saw them as unread."""
+    other_mentor = factories.person(db, newsroom.org, roles=(Role.COMMUNITY_MENTOR,), password=None)
+    decided, waiting = newsroom.draft(db, "First news."), newsroom.draft(db, "Second news.")
+    submit(db, decided)
+    submit(db, waiting)
+
+    approve(db, decided, other_mentor)
+
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [waiting]
+    assert [n.link for n in open_requests(db, newsroom.mentor)] == [f"/posts/{waiting.id}"]
+    assert notification_service.unread_count(db, newsroom.mentor) == 1
+    [settled] = [n for n in notified(db, newsroom.mentor, "review_requested") if n.resolved_at]
+    assert settled.read_at is not None  # kept as history, not counted as unread
+
+
+@pytest.mark.parametrize("leaves", ["rejected", "to_draft", "cancelled", "blocked_by_edit"])
+def test_a_post_leaving_review_settles_every_request(
+    db: Session, newsroom: Newsroom, leaves: str
+) -> None:
+    post = newsroom.draft(db)
+    submit(db, post)
+    assert open_requests(db, newsroom.mentor)
+    assert open_requests(db, newsroom.leader)
+
+    if leaves == "rejected":
+        review.reject(db, post, newsroom.leader, comment="No.", actor=actor(newsroom.leader))
+    elif leaves == "blocked_by_edit":
+        data = drafts.DraftInput(text=BLOCKED_TEXT, channel_ids=[newsroom.stream.id])
+        review.edit_in_review(
+            db, post, newsroom.leader, data, base_version=post.version, actor=actor(newsroom.leader)
+        )
+    else:
+        to = PostStatus.DRAFT if leaves == "to_draft" else PostStatus.CANCELLED
+        schedule.withdraw(db, post, actor=actor(newsroom.author), to=to)
+
+    assert post.status != PostStatus.IN_REVIEW
+    assert open_requests(db, newsroom.mentor) == []
+    assert open_requests(db, newsroom.leader) == []
+    assert {m.state for m in mails_to(db, newsroom.mentor)} == {"withdrawn"}
+
+
+def test_a_review_started_again_asks_anew_and_settles_the_old_requests(
+    db: Session, newsroom: Newsroom
+) -> None:
+    workflow(db, newsroom, MENTOR_STEP, LEADER_STEP)
+    post = newsroom.draft(db)
+    submit(db, post)
+    approve(db, post, newsroom.mentor)
+    [asked_of_leader] = open_requests(db, newsroom.leader)
+
+    data = drafts.DraftInput(text="Our trail guide is out.", channel_ids=[newsroom.stream.id])
+    review.edit_in_review(
+        db, post, newsroom.leader, data, base_version=post.version, actor=actor(newsroom.leader)
+    )
+
+    assert asked_of_leader.resolved_at is not None  # step 2 is no longer what waits
+    [asked_again] = open_requests(db, newsroom.mentor)
+    assert asked_again.created_at >= asked_of_leader.resolved_at
 
 
 def test_inactive_reviewers_are_not_asked(db: Session, newsroom: Newsroom) -> None:

@@ -124,6 +124,26 @@ def test_reviewer_approves_and_the_post_is_scheduled(site: Site) -> None:
     assert "pending" in page
 
 
+def test_a_request_someone_else_decided_opens_on_a_page_that_says_so(site: Site) -> None:
+    post = _submitted(site)
+    asked = site.db.scalars(
+        select(Notification).where(
+            Notification.kind == "review_requested", Notification.person_id == site.room.mentor.id
+        )
+    ).one()
+    site.as_(site.room.leader)
+    site.form(f"/posts/{post.id}/approve", {"version": "1"})
+
+    site.as_(site.room.mentor)
+    opened = site.client.get(f"/notifications/{asked.id}", follow_redirects=False)
+    assert opened.headers["location"] == f"/posts/{post.id}?settled=1"
+    page = site.client.get(opened.headers["location"]).text
+    assert "that is settled: it was approved and is scheduled." in page
+    assert "Approve version" not in page
+    # The page says nothing of the kind to whoever comes without a settled request.
+    assert "that is settled" not in site.client.get(f"/posts/{post.id}").text
+
+
 def test_the_author_cannot_approve_their_own_post(site: Site) -> None:
     leader = site.room.leader
     post = drafts.create_draft(

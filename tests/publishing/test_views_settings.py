@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sixfold.audit import AuditEntry
 from sixfold.auth.permissions import Role
+from sixfold.notifications.models import Notification
 from sixfold.org.models import Person
 from sixfold.publishing import review
 from tests import factories
@@ -123,6 +124,35 @@ def test_steps_are_reordered_by_position_and_removed_by_the_box(
     )
     assert pages.post("/settings/publishing", swapped).status_code == 303
     assert [s.name for s in review.steps_for(db, newsroom.org.id)] == ["Third", "First"]
+
+
+def test_a_post_stranded_by_a_removed_step_is_reviewed_again_from_the_first(
+    pages: Pages, db: Session, newsroom: Newsroom, admin: Person
+) -> None:
+    pages.as_(admin)
+    mentor = step(0, "Mentor review", reviewers="role:community_mentor", position="1")
+    leader = step(1, "Leader sign-off", reviewers="role:leader", position="2")
+    pages.post("/settings/publishing", form(mentor, leader))
+    post = newsroom.draft(db)
+    review.submit(db, post, actor=factories.ACTOR)
+    review.approve(db, post, newsroom.mentor, actor=factories.ACTOR)  # at step 2 of 2
+    db.commit()
+
+    removed = form(mentor, step(1, "Leader sign-off", remove="1", position="2"))
+    assert pages.post("/settings/publishing", removed).status_code == 303
+
+    db.expire_all()
+    assert review.queue_for(db, newsroom.org, newsroom.mentor) == [post]
+    asked = db.scalars(
+        select(Notification).where(
+            Notification.person_id == newsroom.mentor.id, Notification.resolved_at.is_(None)
+        )
+    ).one()
+    assert f"asks you to review “{post.text}” (Mentor review)" in asked.message
+    restarted = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "publishing.reviews_restarted")
+    ).one()
+    assert (restarted.actor_id, restarted.details["posts"]) == (admin.id, 1)
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def open_notification(notification_id: Id, principal: SignedIn, db: DbSession) -
         raise NotFound("No such notification.")
     service.mark_read(db, notification)
     db.commit()
-    return RedirectResponse(service.safe_link(notification.link), status_code=303)
+    return RedirectResponse(service.destination(notification), status_code=303)
 
 
 def register(app: FastAPI) -> None:

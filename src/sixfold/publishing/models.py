@@ -53,6 +53,9 @@ class Post(Base):
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     override_version: Mapped[int | None] = mapped_column()
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the current review round began: the last submission, or the last change of the
+    # review workflow while the post waited. Approvals given before it do not count.
+    review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sixfold.auth.models import RoleAssignment
 from sixfold.auth.permissions import Permission, Role, permissions_for
-from sixfold.notifications.service import notify
+from sixfold.notifications.service import notify, resolve
 from sixfold.org.models import Person
 from sixfold.publishing.models import Post
 
@@ -23,6 +23,10 @@ def _excerpt(text: str, length: int = 60) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "…"
 
 
+def _review_topic(post: Post) -> str:
+    return f"post:{post.id}:review"
+
+
 def review_requested(
     session: Session, post: Post, step_name: str, reviewers: Sequence[Person], *, base_url: str
 ) -> None:
@@ -33,7 +37,14 @@ def review_requested(
         message=f"{post.author.name} asks you to review “{_excerpt(post.text)}” ({step_name}).",
         link=f"/posts/{post.id}",
         base_url=base_url,
+        topic=_review_topic(post),
     )
+
+
+def review_settled(session: Session, post: Post, *, people: Collection[int] | None = None) -> int:
+    """The requests to review `post` (of `people`, or of everyone asked) no longer wait for
+    anyone: the step passed, or the post left review. Their unsent e-mails stay unsent."""
+    return resolve(session, _review_topic(post), people=people)
 
 
 def post_approved(session: Session, post: Post, reviewer: Person, *, base_url: str) -> None:

@@ -4,9 +4,11 @@ Policy: a post is reviewed when its author may not publish without review, when 
 verdict is one the organisation reviews, when a channel requires review, or when a leader
 overrode a block. The workflow is a list of steps; every step must pass, in order. A step
 passes when any one (mode "any") or every one (mode "all") of its reviewers approved the
-CURRENT version since the post was last submitted: an edit makes a new version, and a post
-taken back and submitted again starts a new round, so approvals lapse by construction.
-Authors never review their own posts.
+CURRENT version in the current round: an edit makes a new version, and a post taken back
+and submitted again starts a new round, so approvals lapse by construction. A change of the
+workflow's steps starts a new round for every post in review: approvals are matched to steps
+by position, so they would count for the wrong step, or for none. Authors never review their
+own posts.
 """
 
 from __future__ import annotations
@@ -148,13 +150,16 @@ def reviewers_for(session: Session, post: Post, step: Step) -> list[Person]:
 
 
 def approvals(session: Session, post: Post) -> list[Review]:
-    """Approvals of the current version in the current round (since the last submission).
+    """Approvals of the current version in the current round (since the last submission, or
+    the workflow's last change while the post was in review).
 
     An author who takes a post back, from review or from the schedule, may have reasons the
     reviewers never heard; submitted again, even unchanged, it is reviewed again. Should a
     server's clock step back, an approval may read as older than the round and be asked for
     again: never the other way round."""
-    if post.submitted_at is None:
+    # Posts submitted before rounds were recorded began theirs when they were submitted.
+    since = post.review_started_at or post.submitted_at
+    if since is None:
         return []
     return list(
         session.scalars(
@@ -162,7 +167,7 @@ def approvals(session: Session, post: Post) -> list[Review]:
                 Review.post_id == post.id,
                 Review.version == post.version,
                 Review.decision == ReviewDecision.APPROVED,
-                Review.created_at >= post.submitted_at,
+                Review.created_at >= since,
             )
         )
     )
@@ -207,7 +212,7 @@ def submit(session: Session, post: Post, *, actor: audit.Actor, base_url: str = 
             "The risk check blocks this post. Change the text, or ask a leader to override "
             "the block with a written reason."
         )
-    post.submitted_at = utcnow()
+    post.submitted_at = post.review_started_at = utcnow()
     need = review_need(session, post)
     post_audit.record(
         session,
@@ -245,6 +250,9 @@ def _readiness_problems(session: Session, post: Post) -> list[str]:
 
 
 def _ask_step(session: Session, post: Post, step: Step, *, base_url: str) -> None:
+    """Ask the reviewers of `step`; whoever was asked before (an earlier step, an earlier
+    round) is no longer waited for."""
+    notify.review_settled(session, post)
     notify.review_requested(
         session, post, step.name, reviewers_for(session, post, step), base_url=base_url
     )
@@ -298,10 +306,14 @@ def approve(
     )
     following = current_step(session, post)
     if following is None:
+        notify.review_settled(session, post)
         schedule_post(session, post, actor=actor)
         notify.post_approved(session, post, reviewer, base_url=base_url)
     elif following.index != step.index:
         _ask_step(session, post, following, base_url=base_url)
+    else:
+        # A step every reviewer must pass: the others are still asked, this one is done.
+        notify.review_settled(session, post, people=[reviewer.id])
     return post.status
 
 
@@ -328,6 +340,7 @@ def reject(
         )
     )
     post.status = PostStatus.CHANGES_REQUESTED
+    notify.review_settled(session, post)
     post_audit.record(
         session,
         actor,
@@ -388,8 +401,28 @@ def review_again(session: Session, post: Post, *, base_url: str) -> None:
     approving it would skip a leader's override."""
     if drafts.is_blocked(post):
         post.status = PostStatus.CHANGES_REQUESTED
+        notify.review_settled(session, post)
         return
     _ask_first_step(session, post, base_url=base_url)
+
+
+def restart_reviews(session: Session, organisation_id: int, *, base_url: str = "") -> list[int]:
+    """Start every post in review again at the first step of the (changed) workflow; return
+    their ids. Their approvals lapse, the first step's reviewers are asked, and the earlier
+    requests are settled."""
+    # Locked, so an approval decided at the same moment is either counted before the round
+    # restarts (and lapses with it) or decided afterwards against the new workflow.
+    posts = session.scalars(
+        select(Post)
+        .where(Post.organisation_id == organisation_id, Post.status == PostStatus.IN_REVIEW)
+        .order_by(Post.id)
+        .with_for_update()
+    ).all()
+    now = utcnow()
+    for post in posts:
+        post.review_started_at = now
+        _ask_first_step(session, post, base_url=base_url)
+    return [post.id for post in posts]
 
 
 def override_block(

@@ -12,7 +12,7 @@ from sixfold import audit
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
-from sixfold.publishing import post_audit
+from sixfold.publishing import notify, post_audit
 from sixfold.publishing.models import Post, PostStatus, PublishMode
 from sixfold.publishing.publisher import (
     IN_FLIGHT_STATES,
@@ -125,6 +125,8 @@ def withdraw(session: Session, post: Post, *, actor: audit.Actor, to: PostStatus
             row.transition_to("cancelled")
             cancelled += 1
     post.status = to
+    # Taken back from review: nobody is asked to review it until it is submitted again.
+    notify.review_settled(session, post)
     post_audit.record(
         session,
         actor,

@@ -21,7 +21,7 @@ from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.org import service as org_service
 from sixfold.publishing import review, workflow
-from sixfold.web.access import DbSession, Require, client_ip
+from sixfold.web.access import DbSession, Require, client_ip, settings_of
 from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
 
@@ -174,6 +174,7 @@ async def save_settings(request: Request, principal: CanManage, db: DbSession) -
             review_verdicts=verdicts,
             alt_text_required=alt_text_required,
             actor=principal.actor(client_ip(request)),
+            base_url=settings_of(request).base_url,
         )
     except DomainError as error:
         db.rollback()

@@ -88,8 +88,12 @@ def save_settings(
     review_verdicts: list[str],
     alt_text_required: bool,
     actor: audit.Actor,
+    base_url: str = "",
 ) -> PublishingSettings:
-    """Validate and store the workflow; audit the change with what it was before."""
+    """Validate and store the workflow; audit the change with what it was before.
+
+    When who must approve changes (steps added, removed, reordered, other reviewers or
+    modes), every post in review starts again at the first step."""
     stored_steps = _check_steps(session, organisation, steps)
     unknown = set(review_verdicts) - set(VERDICTS)
     if unknown:
@@ -119,7 +123,31 @@ def save_settings(
         target=organisation.name,
         details={"before": before, "after": after},
     )
+    if _who_approves(before["review_steps"]) != _who_approves(stored_steps):
+        _restart_reviews(session, organisation, actor=actor, base_url=base_url)
     return row
+
+
+def _who_approves(stored: list[dict[str, Any]]) -> list[tuple[str, str | None, tuple[int, ...]]]:
+    """The steps without their names: renaming a step asks nobody anything new."""
+    return [(s.mode, s.role, s.people) for s in review.parse_steps(stored)]
+
+
+def _restart_reviews(
+    session: Session, organisation: Organisation, *, actor: audit.Actor, base_url: str
+) -> None:
+    restarted = review.restart_reviews(session, organisation.id, base_url=base_url)
+    if not restarted:
+        return
+    audit.record(
+        session,
+        actor,
+        "publishing.reviews_restarted",
+        target_type="organisation",
+        target_id=organisation.id,
+        target=organisation.name,
+        details={"posts": len(restarted), "post_ids": restarted[:100]},
+    )
 
 
 # In words -------------------------------------------------------------------------------
