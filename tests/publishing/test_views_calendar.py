@@ -128,3 +128,19 @@ def test_a_post_to_two_channels_shows_once_per_channel(
     assert page.count(f'href="/posts/{post.id}"') == 2
     assert "Brand account" in page
     assert "Internal stream" in page
+
+
+def test_a_post_the_viewer_may_not_open_shows_as_a_taken_slot_without_its_text(
+    pages: Pages, db: Session, newsroom: Newsroom, planned: Publication
+) -> None:
+    colleague = factories.person(db, newsroom.org, roles=(Role.CONTRIBUTOR,), password=None)
+    db.commit()
+    for view in ("week", "month"):
+        page = pages.as_(colleague).get("/calendar", date="2026-07-09", view=view).text
+        assert ">10:15</time>" in page or view == "month"  # the slot is taken...
+        assert "Another author’s post" in page
+        assert "Summer trail guide" not in page  # ...but what goes out is not shown
+        assert f'href="/posts/{planned.post_id}"' not in page  # nor a link to a 404
+    reviewer = pages.as_(newsroom.mentor).get("/calendar", date="2026-07-09").text
+    assert "Summer trail guide" in reviewer
+    assert f'href="/posts/{planned.post_id}"' in reviewer

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from sixfold.channels.models import Channel
 from sixfold.org.models import Organisation
+from sixfold.publishing.models import Post
 from sixfold.publishing.publisher import Publication
 
 EXCERPT_CHARS = 60
+_EVERY_POST: ColumnElement[bool] = true()
 # Cancelled publications were never scheduled as far as readers of the calendar care.
 HIDDEN_STATES = ("cancelled",)
 # Publications that still count as "scheduled" on a channel: waiting or on their way.
@@ -43,6 +45,9 @@ class CalendarEntry:
     local: datetime  # the same moment in the calendar's zone
     excerpt: str
     problem: str | None
+    # Someone else's post the viewer may not open: the calendar shows that the slot is taken
+    # (people plan around it), not what the post says (it may be unannounced news).
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,10 @@ def publications_between(
     end: date,
     zone: ZoneInfo,
     channel_id: int | None = None,
+    visible: ColumnElement[bool] = _EVERY_POST,
 ) -> list[CalendarEntry]:
-    """Publications due on local days start ≤ day < end, earliest first."""
+    """Publications due on local days start ≤ day < end, earliest first. Posts outside
+    ``visible`` (a condition on Post) show as private entries."""
     query = (
         select(Publication, Channel.name)
         .join(Channel, Channel.id == Publication.channel_id)
@@ -108,13 +115,18 @@ def publications_between(
     )
     if channel_id is not None:
         query = query.where(Publication.channel_id == channel_id)
-    return [_entry(row, name, zone) for row, name in session.execute(query)]
+    rows = session.execute(query).all()
+    posts = {row.post_id for row, _ in rows}
+    shown = set(session.scalars(select(Post.id).where(Post.id.in_(posts), visible)))
+    return [_entry(row, name, zone, row.post_id not in shown) for row, name in rows]
 
 
-def _entry(row: Publication, channel_name: str, zone: ZoneInfo) -> CalendarEntry:
+def _entry(row: Publication, channel_name: str, zone: ZoneInfo, private: bool) -> CalendarEntry:
     text = " ".join(row.text.split())
     if len(text) > EXCERPT_CHARS:
         text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
+    if private:
+        text = ""
     return CalendarEntry(
         publication_id=row.id,
         post_id=row.post_id,
@@ -124,7 +136,8 @@ def _entry(row: Publication, channel_name: str, zone: ZoneInfo) -> CalendarEntry
         due_at=row.due_at,
         local=row.due_at.astimezone(zone),
         excerpt=text,
-        problem=row.error_message if row.state in ("held", "failed") else None,
+        problem=row.error_message if row.state in ("held", "failed") and not private else None,
+        private=private,
     )
 
 
@@ -140,6 +153,7 @@ def week_grid(
     day: date,
     zone: ZoneInfo,
     channel_id: int | None = None,
+    visible: ColumnElement[bool] = _EVERY_POST,
 ) -> WeekGrid:
     """Seven columns from Monday, with a row only for each local hour that has posts."""
     monday = week_start(day)
@@ -151,6 +165,7 @@ def week_grid(
         end=monday + timedelta(days=7),
         zone=zone,
         channel_id=channel_id,
+        visible=visible,
     )
     by_hour: dict[int, list[list[CalendarEntry]]] = {}
     for entry in entries:
@@ -167,6 +182,7 @@ def month_grid(
     day: date,
     zone: ZoneInfo,
     channel_id: int | None = None,
+    visible: ColumnElement[bool] = _EVERY_POST,
 ) -> MonthGrid:
     """Whole weeks (Monday to Sunday) covering the month that holds `day`."""
     first = day.replace(day=1)
@@ -174,7 +190,13 @@ def month_grid(
     start = week_start(first)
     end = week_start(following - timedelta(days=1)) + timedelta(days=7)
     entries = publications_between(
-        session, organisation_id, start=start, end=end, zone=zone, channel_id=channel_id
+        session,
+        organisation_id,
+        start=start,
+        end=end,
+        zone=zone,
+        channel_id=channel_id,
+        visible=visible,
     )
     by_day: dict[date, list[CalendarEntry]] = {}
     for entry in entries:

@@ -14,7 +14,7 @@ from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
 from sixfold.inputs import Day, Id
 from sixfold.org import service as org_service
-from sixfold.publishing import calendar
+from sixfold.publishing import access, calendar
 from sixfold.web.access import DbSession, Require
 from sixfold.web.routing import add_routes
 from sixfold.web.templating import render
@@ -51,6 +51,7 @@ def calendar_page(
     zone = calendar.organisation_zone(organisation)
     today = datetime.now(zone).date()
     shown = day or today
+    visible = access.visible_posts_clause(db, principal)
     context: dict[str, Any] = {
         "view": view,
         "today": today,
@@ -62,7 +63,9 @@ def calendar_page(
         "month_link": _link("month", shown, channel),
     }
     if view == "month":
-        grid = calendar.month_grid(db, organisation.id, day=shown, zone=zone, channel_id=channel)
+        grid = calendar.month_grid(
+            db, organisation.id, day=shown, zone=zone, channel_id=channel, visible=visible
+        )
         return render(
             request,
             "publishing/calendar_month.html",
@@ -72,7 +75,9 @@ def calendar_page(
             next_link=_link(view, calendar.shift_month(shown, 1), channel),
             **context,
         )
-    week = calendar.week_grid(db, organisation.id, day=shown, zone=zone, channel_id=channel)
+    week = calendar.week_grid(
+        db, organisation.id, day=shown, zone=zone, channel_id=channel, visible=visible
+    )
     return render(
         request,
         "publishing/calendar_week.html",
