@@ -180,3 +180,35 @@ def test_unknown_pages_are_explained_not_dumped(client: TestClient) -> None:
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404
     assert api.json() == {"error": "Not Found"}
+
+
+def test_an_administrator_sees_a_lock_and_lifts_it_with_a_confirmation(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    org = factories.organisation(db)
+    person = factories.person(db, org, settings=settings)
+    admin = factories.person(db, org, roles=(Role.ADMINISTRATOR,), settings=settings)
+    db.commit()
+    token = csrf_of(client)
+    for _ in range(settings.login_max_failures):
+        client.post(
+            "/login",
+            data={"email": person.email, "password": "wrong-password", "csrf_token": token},
+        )
+    sign_in(client, admin.email, factories.PASSWORD)
+    page = client.get(f"/people/{person.id}").text
+    assert "sign-in locked after failed attempts until" in page
+    assert f'action="/people/{person.id}/unlock"' in page
+    unlocked = client.post(f"/people/{person.id}/unlock", data={"csrf_token": csrf_of(client)})
+    assert unlocked.headers["location"] == f"/people/{person.id}?done=unlocked"
+    page = client.get(unlocked.headers["location"]).text
+    assert f"Sign-in unlocked: {person.name} can sign in again." in page
+    assert "sign-in locked" not in page
+    assert f'action="/people/{person.id}/unlock"' not in page  # nothing left to unlock
+    assert "auth.unlocked" in _actions(db)
+    standing = client.post(
+        f"/people/{person.id}/standing",
+        data={"csrf_token": csrf_of(client), "without_review": "true"},
+    )
+    page = client.get(standing.headers["location"]).text
+    assert f"Saved: posts by {person.name} go out without review." in page

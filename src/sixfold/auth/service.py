@@ -427,6 +427,13 @@ def role_holders(session: Session, organisation: Organisation) -> dict[str, list
     return holders
 
 
+def locked_until(session: Session, person: Person) -> datetime | None:
+    """Until when the person's sign-in is locked after failed attempts (None: it is not)."""
+    credential = session.get(Credential, person.id)
+    until = credential.locked_until if credential is not None else None
+    return until if until is not None and until > utcnow() else None
+
+
 def unlock(session: Session, person: Person, *, actor: audit.Actor) -> None:
     session.execute(
         update(Credential)

@@ -68,6 +68,8 @@ def person_page(
         },
         can_assign=principal.grants.has_anywhere(Permission.ASSIGN_ROLES),
         can_manage=principal.grants.has_anywhere(Permission.MANAGE_PEOPLE),
+        locked_until=auth_service.locked_until(db, person),
+        done=request.query_params.get("done"),
     )
 
 
@@ -85,7 +87,7 @@ def set_standing(
         db, person, without_review, actor=principal.actor(client_ip(request))
     )
     db.commit()
-    return RedirectResponse(f"/people/{person_id}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?done=standing", status_code=303)
 
 
 @router.post("/people/{person_id}/unlock")
@@ -94,7 +96,7 @@ def unlock(request: Request, person_id: Id, principal: CanManagePeople, db: DbSe
     person = service.get_person(db, organisation, person_id)
     auth_service.unlock(db, person, actor=principal.actor(client_ip(request)))
     db.commit()
-    return RedirectResponse(f"/people/{person_id}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}?done=unlocked", status_code=303)
 
 
 @router.get("/teams", response_class=HTMLResponse)
