@@ -190,6 +190,9 @@ def test_try_it_shows_the_verdict_with_the_words_highlighted(
     empty = browser.form("/settings/risk/try", {"text": " "})
     assert empty.status_code == 422
     assert "Type a sample post" in empty.text
+    reloaded = browser.get("/settings/risk/try")  # a result page reloaded, or its address shared
+    assert reloaded.status_code == 200
+    assert 'action="/settings/risk/try"' in reloaded.text
 
 
 def test_the_policy_page_lists_categories_and_saves_a_valid_policy(

@@ -146,6 +146,7 @@ EXPECTED = {
     "GET /settings/risk/events/{event_id}": "permission guardrails.manage",
     "POST /settings/risk/events/{event_id}": "permission guardrails.manage",
     "POST /settings/risk/events/{event_id}/end": "permission guardrails.manage",
+    "GET /settings/risk/try": "permission guardrails.manage",
     "POST /settings/risk/try": "permission guardrails.manage",
     "GET /settings/risk/policy": "permission guardrails.manage",
     "POST /settings/risk/policy": "permission guardrails.manage",

@@ -254,3 +254,13 @@ def test_settings_gathers_the_areas_a_person_may_change(
         assert f'href="{moved}"' not in nav  # on the Settings page, not in the bar
     roles_page = client.get("/roles").text.split("</nav>")[0]
     assert '<a href="/settings" aria-current="page">Settings</a>' in roles_page
+
+
+def test_an_address_that_answers_no_page_keeps_the_navigation_of_who_is_signed_in(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    admin = _admin(client, db, settings)
+    for response, status in ((client.get("/no/such/page"), 404), (client.put("/settings"), 405)):
+        assert response.status_code == status
+        assert 'aria-label="Main"' in response.text
+        assert admin.name in response.text

@@ -164,6 +164,14 @@ def end_event(request: Request, event_id: Id, principal: CanManage, db: DbSessio
     return RedirectResponse(f"/settings/risk/events/{event_id}?done=ended", status_code=303)
 
 
+@router.get("/try", response_class=HTMLResponse)
+def try_page(request: Request, principal: CanManage) -> HTMLResponse:
+    """The form alone: what a reload of a result page, or a shared address of one, shows.
+    Results answer a POST, so sample texts (often confidential terms being tried) stay out
+    of addresses, histories and server logs."""
+    return render(request, "guardrails/try.html", result=None, text="", day="", problems={})
+
+
 @router.post("/try", response_class=HTMLResponse)
 async def try_post(request: Request, principal: CanManage, db: DbSession) -> HTMLResponse:
     organisation = org_service.current_organisation(db)

@@ -17,7 +17,7 @@ from sixfold import __version__
 from sixfold.config import Settings
 from sixfold.db import make_engine, make_sessionmaker
 from sixfold.errors import DomainError
-from sixfold.web.access import CSRF_COOKIE, NotSignedIn, csrf_token
+from sixfold.web.access import CSRF_COOKIE, NotSignedIn, csrf_token, resolve_principal
 from sixfold.web.templating import make_templates, render
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -156,6 +156,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = (
             "There is no page at this address." if error.status_code == 404 else str(error.detail)
         )
+        if not hasattr(request.state, "principal"):
+            # No route ran (an unknown address, a method the address does not take): the page
+            # still shows who is signed in and their navigation, as every other page does.
+            with request.app.state.session_factory() as db:
+                request.state.principal = resolve_principal(request, db)
         return render(
             request,
             "error.html",
