@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -15,10 +16,11 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Role
 from sixfold.channels import service as channels
 from sixfold.channels.models import ChannelStatus
+from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
 from sixfold.org.models import Organisation
-from sixfold.publishing import drafts, limits, review
-from sixfold.publishing.models import PostStatus, PostVersion
+from sixfold.publishing import drafts, editing, limits, review
+from sixfold.publishing.models import PostStatus, PostVersion, PublishMode
 from tests import factories
 from tests.publishing.conftest import Newsroom
 
@@ -126,6 +128,60 @@ def test_input_is_checked_with_clear_messages(
         setattr(data, name, value)
     with pytest.raises(ValidationFailed, match=message):
         drafts.create_draft(db, newsroom.org, newsroom.author, data, actor=factories.ACTOR)
+
+
+@pytest.mark.parametrize(
+    "typed", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00", "9999-12-31T23:59", "1999-12-31"]
+)
+def test_a_time_outside_the_years_one_publishes_in_is_refused_by_name(typed: str) -> None:
+    # At the ends of the calendar the move to UTC itself fails: year 1 at +05:00 is before the
+    # first moment UTC can express, 9999-12-31 in New York after the last.
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        editing.parse_when(typed, ZoneInfo("America/New_York"))
+
+
+def test_a_draft_is_not_saved_with_a_time_outside_the_years_one_publishes_in(
+    db: Session, newsroom: Newsroom
+) -> None:
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValidationFailed, match="9999-12-31T23:59-05:00 is not a time"):
+        newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=last)
+    post = newsroom.draft(db)
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        drafts.save_draft(
+            db,
+            post,
+            newsroom.author,
+            _input(newsroom, "later", publish_mode=PublishMode.AT, publish_at=last),
+            base_version=post.version,
+        )
+
+
+def test_a_past_time_is_kept_in_the_draft_but_stops_its_submission(
+    db: Session, newsroom: Newsroom
+) -> None:
+    past = datetime(2001, 1, 1, 9, tzinfo=UTC)
+    post = newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=past)
+    assert post.publish_at == past
+    assert drafts.PAST_TIME in editing.problems(db, post)
+    with pytest.raises(ValidationFailed, match="The time is in the past"):
+        review.submit(db, post, actor=factories.ACTOR)
+    assert post.status == PostStatus.DRAFT
+    later = utcnow() + timedelta(days=1)
+    data = _input(newsroom, post.text, publish_mode=PublishMode.AT, publish_at=later)
+    drafts.save_draft(db, post, newsroom.author, data, base_version=post.version)
+    assert editing.problems(db, post) == []
+    assert review.submit(db, post, actor=factories.ACTOR) == PostStatus.IN_REVIEW
+
+
+def test_a_time_that_passes_during_review_is_no_problem_of_the_post(
+    db: Session, newsroom: Newsroom
+) -> None:
+    # Approval then publishes it at once, as the author asked for a time already come.
+    post = newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=utcnow() + timedelta(days=1))
+    review.submit(db, post, actor=factories.ACTOR)
+    post.publish_at = utcnow() - timedelta(minutes=1)
+    assert editing.problems(db, post) == []
 
 
 def test_channels_of_other_organisations_and_disabled_ones_are_refused(

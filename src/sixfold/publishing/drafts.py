@@ -42,6 +42,13 @@ MEDIA_PER_POST = 10
 # 1,000, a Mastodon server's `description_limit`), is checked before review (limits.limit_problems).
 ALT_TEXT_MAX_CHARS = 1500
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# The years a post may be planned for. A time outside them is a slip of the keyboard (0026 for
+# 2026, 9999 for "some day"), and staying far inside the years Python's datetime holds means
+# moving a time between zones never runs off the calendar (0001-01-01 at +05:00 comes before the
+# first moment UTC can express, 9999-12-31 at -05:00 after the last).
+PUBLISH_YEARS = range(2000, 2101)
+# What the schedule routes say of a time that has passed, said the same way before a submit.
+PAST_TIME = "The time is in the past; choose a later one or publish now."
 # Autosaves closer together than this, by the same person, update one version.
 AUTOSAVE_FOLD = timedelta(minutes=10)
 EDITABLE = frozenset({PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED})
@@ -147,8 +154,8 @@ def _check_input(session: Session, organisation: Organisation, data: DraftInput)
         raise ValidationFailed("Choose to publish now, at a time, or in the channel's queue.")
     if data.publish_mode == PublishMode.AT and data.publish_at is None:
         raise ValidationFailed("Choose the date and time to publish at.")
-    if data.publish_at is not None and data.publish_at.tzinfo is None:
-        raise ValidationFailed("The publishing time needs a time zone.")
+    if data.publish_at is not None:
+        check_publish_time(data.publish_at)
     for channel_id in {*data.channel_ids, *data.channel_texts}:
         channel = session.get(Channel, channel_id)
         if channel is None or channel.organisation_id != organisation.id:
@@ -158,6 +165,28 @@ def _check_input(session: Session, organisation: Organisation, data: DraftInput)
     for text in data.channel_texts.values():
         if len(text) > TEXT_MAX_CHARS:
             raise ValidationFailed(f"A channel's text is longer than {TEXT_MAX_CHARS} characters.")
+
+
+def check_publish_time(when: datetime) -> None:
+    """Refuse a time to publish at that has no zone or lies outside PUBLISH_YEARS (a past
+    time is allowed here: a draft keeps it, and `timing_problems` stops its submission)."""
+    if when.tzinfo is None:
+        raise ValidationFailed("The publishing time needs a time zone.")
+    if when.year not in PUBLISH_YEARS:
+        raise ValidationFailed(
+            f"{when.isoformat(timespec='minutes')} is not a time to publish at: choose one "
+            f"in the years {PUBLISH_YEARS[0]} to {PUBLISH_YEARS[-1]}."
+        )
+
+
+def timing_problems(post: Post) -> list[str]:
+    """A time to publish at that has passed stops a draft being submitted: approval would
+    publish it at once. The draft keeps the time, for its author to change."""
+    if post.status not in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED):
+        # A time that passes while the post is in review means "as soon as approved".
+        return []
+    at = post.publish_at if post.publish_mode == PublishMode.AT else None
+    return [PAST_TIME] if at is not None and at <= utcnow() else []
 
 
 def _unchanged(post: Post, data: DraftInput) -> bool:

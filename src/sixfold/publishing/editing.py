@@ -47,7 +47,8 @@ def zone_of(organisation: Organisation) -> ZoneInfo:
 
 def parse_when(value: str | datetime | None, zone: ZoneInfo) -> datetime | None:
     """A moment from the composer or the API, in UTC; one without an offset is read in
-    `zone` (the datetime-local input sends none)."""
+    `zone` (the datetime-local input sends none). Its year is checked before it is moved to
+    UTC, which cannot express the calendar's very first and last hours."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -57,6 +58,7 @@ def parse_when(value: str | datetime | None, zone: ZoneInfo) -> datetime | None:
             raise ValidationFailed(f"{value!r} is not a date and time.") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
+    drafts.check_publish_time(value)
     return value.astimezone(UTC)
 
 
