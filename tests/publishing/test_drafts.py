@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
@@ -254,6 +255,13 @@ def _png_claiming(width: int, height: int) -> bytes:
     )
 
 
+def _with_short_header() -> bytes:
+    """A PNG whose IHDR chunk claims 4 bytes: Pillow answers ValueError, not OSError."""
+    broken = bytearray(_image("PNG"))
+    broken[8:12] = struct.pack(">I", 4)
+    return bytes(broken)
+
+
 @pytest.mark.parametrize(
     ("kind", "content_type"),
     [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"), ("WEBP", "image/webp")],
@@ -278,7 +286,9 @@ def test_images_are_attached_with_their_type_and_size(
         (b"%PDF-1.7\n", "not a PNG"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a PNG"),
         (_png_claiming(8000, 6000), "too many pixels"),
-        (_png_claiming(20000, 20000), "not a PNG"),  # Pillow's own bomb guard
+        (_png_claiming(10000, 10000), "too many pixels"),  # Pillow warns
+        (_png_claiming(20000, 20000), "too many pixels"),  # Pillow's own bomb guard
+        (_with_short_header(), "not a PNG"),
         (_image("BMP"), "Only PNG, JPEG, GIF and WebP"),
         (_image("TIFF"), "Only PNG, JPEG, GIF and WebP"),
         (b"\x89PNG" + b"\x00" * (drafts.MEDIA_MAX_BYTES), "larger than 8 MiB"),
@@ -290,7 +300,9 @@ def test_images_are_attached_with_their_type_and_size(
         "pdf",
         "broken-png",
         "48-megapixels",
+        "100-megapixels",
         "bomb",
+        "truncated-header",
         "bmp",
         "tiff",
         "huge",
@@ -312,6 +324,34 @@ def test_a_corrupted_image_is_refused(db: Session, newsroom: Newsroom) -> None:
     post = newsroom.draft(db)
     with pytest.raises(ValidationFailed, match="not a PNG"):
         drafts.attach_media(db, post, newsroom.author, filename="bad.png", content=bytes(good))
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP"])
+def test_truncated_and_corrupted_images_are_refused_or_read_never_crash(kind: str) -> None:
+    # A small fuzz over damaged copies of a valid image: whatever Pillow trips on, the answer
+    # is an image read or a ValidationFailed, never another exception (a 500, a lost draft).
+    good = _image(kind, (64, 48))
+    damaged = [good[:cut] for cut in range(1, len(good))]
+    # Headers are where parsers trust lengths and sizes: each of their bytes set to values
+    # that make a length short or a size huge (one PNG case is a 4-byte IHDR chunk).
+    for position in range(64):
+        for value in (0x00, 0x01, 0x04, 0x7F, 0x80, 0xFF):
+            copy = bytearray(good)
+            copy[position] = value
+            damaged.append(bytes(copy))
+    rng = random.Random(f"fuzz-{kind}")
+    for _ in range(300):
+        copy = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            copy[rng.randrange(len(copy))] = rng.randrange(256)
+        damaged.append(bytes(copy))
+    for content in damaged:
+        try:
+            media_type, width, height = drafts.inspect_image(content)
+        except ValidationFailed:
+            continue
+        assert media_type in drafts.MEDIA_TYPES.values()
+        assert width * height <= drafts.MEDIA_MAX_PIXELS
 
 
 def test_alt_text_is_set_checked_and_images_are_removed_in_order(

@@ -398,6 +398,20 @@ def test_the_form_attaches_an_image_without_script(site: Site) -> None:
 # Risk check ---------------------------------------------------------------------------------------
 
 
+def test_a_malformed_image_in_the_form_is_refused_and_the_text_kept(site: Site) -> None:
+    site.as_(site.room.author)
+    broken = bytearray(factories.PNG_1PX)
+    broken[8:12] = (4).to_bytes(4, "big")  # an IHDR chunk too short to hold the header
+    response = site.client.post(
+        "/posts/new",
+        data={"csrf_token": CSRF, "text": "Kept despite the file", "publish_mode": "now"},
+        files={"file": ("broken.png", bytes(broken), "image/png")},
+    )
+    assert response.status_code == 422
+    assert "The file is not a PNG, JPEG, GIF or WebP image." in response.text
+    assert "Kept despite the file</textarea>" in response.text
+
+
 def test_risk_check_points_at_what_it_found(site: Site) -> None:
     site.as_(site.room.author)
     text = "Write to jo.private@example.org for the password: hunter2hunter2"

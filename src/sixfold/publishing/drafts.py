@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from sixfold.risk import Verdict, VerdictLevel
 TEXT_MAX_CHARS = 20_000
 MEDIA_MAX_BYTES = 8 * 2**20
 MEDIA_MAX_PIXELS = 40_000_000
+TOO_MANY_PIXELS = "The image has too many pixels (40 megapixels at most)."
 MEDIA_PER_POST = 10
 # What an image's alt text may hold at all; each channel's own limit, which may be lower (X:
 # 1,000, a Mastodon server's `description_limit`), is checked before review (limits.limit_problems).
@@ -334,7 +335,7 @@ def attach_media(
         raise ValidationFailed("The file is empty.")
     if len(content) > MEDIA_MAX_BYTES:
         raise ValidationFailed(f"The image is larger than {MEDIA_MAX_BYTES // 2**20} MiB.")
-    kind, width, height = _inspect_image(content)
+    kind, width, height = inspect_image(content)
     media = Media(
         organisation_id=post.organisation_id,
         post_id=post.id,
@@ -354,16 +355,24 @@ def attach_media(
     return media
 
 
-def _inspect_image(content: bytes) -> tuple[str, int, int]:
+def inspect_image(content: bytes) -> tuple[str, int, int]:
+    """An upload's media type, width and height; ValidationFailed for anything that is not a
+    PNG, JPEG, GIF or WebP image of at most MEDIA_MAX_PIXELS."""
     try:
         with Image.open(io.BytesIO(content)) as image:
             width, height = image.size
-            if width * height > MEDIA_MAX_PIXELS:
-                raise ValidationFailed("The image has too many pixels (40 megapixels at most).")
             kind = MEDIA_TYPES.get(image.format or "")
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, for headers claiming far more pixels than ours allows (the
+        # warning is raised where warnings are errors).
+        raise ValidationFailed(TOO_MANY_PIXELS) from None
+    except Exception:
+        # Pillow's parsers answer hostile bytes with whatever their code trips on (ValueError,
+        # SyntaxError, struct.error, IndexError, EOFError...): every one means "not an image".
         raise ValidationFailed("The file is not a PNG, JPEG, GIF or WebP image.") from None
+    if width * height > MEDIA_MAX_PIXELS:
+        raise ValidationFailed(TOO_MANY_PIXELS)
     if kind is None:
         raise ValidationFailed("Only PNG, JPEG, GIF and WebP images can be attached.")
     return kind, width, height
