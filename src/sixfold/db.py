@@ -36,6 +36,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """An aware `value` in UTC. ValueError says why not: it has no zone, or it lies so near an
+    end of the calendar (year 1 east of UTC, 9999 west of it) that UTC cannot express it;
+    services refuse such times before they reach here (publishing's `check_publish_time`)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where UTC is required")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is beyond the dates UTC can express") from None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python.
 
@@ -49,9 +61,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where UTC is required")
-        return value.astimezone(UTC)
+        return as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:

@@ -112,6 +112,8 @@ def test_connecting_a_file_channel_keeps_its_file_in_the_data_folder(
         ({"name": ""}, "needs a name"),
         ({"path": "../../outside.jsonl"}, "The file must be inside"),
         ({"path": ""}, "needs a file name"),
+        ({"path": "a\x00b.jsonl"}, "The file name contains a control character"),
+        ({"path": "a\nb.jsonl"}, "The file name contains a control character"),
     ],
 )
 def test_a_channel_with_bad_settings_is_refused_and_nothing_is_created(

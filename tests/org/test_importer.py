@@ -188,6 +188,11 @@ def test_progress_is_reported_up_to_the_total(db: Session) -> None:
             "name is 301 characters long; at most 300 are allowed",
         ),
         ("E2,Someone,x@example.org,T,Engineering//Platform,", "department", "has an empty part"),
+        (
+            f"E2,Someone,x@example.org,T,{'/'.join(['d'] * 400)},",
+            "department",
+            "department has 400 levels of teams; at most 20 are allowed",
+        ),
         ("E2,Someone,x@example.org,T,D,E2", "manager_id", "'E2' is listed as their own manager"),
         ("E2,Someone,x@example.org,T,D", None, "has 5 fields but the header has 6"),
         ("E2,Some,one,x@example.org,T,D,", None, "has 7 fields but the header has 6"),
@@ -206,6 +211,16 @@ def test_each_invalid_row_is_reported_with_line_and_reason(
     assert reason in error.reason
     assert str(error).startswith("line 3: ")
     assert len(parsed.rows) == 3
+
+
+def test_a_department_twenty_levels_deep_is_imported(db: Session) -> None:
+    organisation = make_organisation(db)
+    levels = [f"Level {n}" for n in range(1, 21)]
+    result = run(db, organisation, chart(person_row("E1", department="/".join(levels))))
+    assert (result.errors, result.teams_created) == ((), 20)
+    team = people(db, organisation)["E1"].team
+    assert team is not None
+    assert team.path == "/".join(levels)
 
 
 def test_every_bad_row_is_reported_not_only_the_first() -> None:

@@ -296,6 +296,12 @@ def test_the_author_chooses_when_a_draft_goes_out(
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     assert api.post(newsroom.author, url, {"mode": "at", "at": past}).status_code == 422
     assert api.post(newsroom.author, url, {"mode": "at"}).status_code == 422
+    last = api.post(newsroom.author, url, {"mode": "at", "at": "9999-12-31T23:59:00-05:00"})
+    assert last.status_code == 422
+    assert last.json()["problems"][0]["field"] == "at"  # beyond any day a client may name
+    later = api.post(newsroom.author, url, {"mode": "at", "at": "2150-01-01T09:00:00+00:00"})
+    assert later.status_code == 422
+    assert "in the years 2000 to 2100" in later.json()["error"]
     assert api.post(newsroom.author, url, {"mode": "soon"}).status_code == 422
     assert api.post(newsroom.mentor, url, {"mode": "now"}).status_code == 404
     assert api.post(newsroom.author, url, {"mode": "now"}).json()["publish_at"] is None

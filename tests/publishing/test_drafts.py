@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -15,10 +17,11 @@ from sqlalchemy.orm import Session
 from sixfold.auth.permissions import Role
 from sixfold.channels import service as channels
 from sixfold.channels.models import ChannelStatus
+from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
 from sixfold.org.models import Organisation
-from sixfold.publishing import drafts, limits, review
-from sixfold.publishing.models import PostStatus, PostVersion
+from sixfold.publishing import drafts, editing, limits, review
+from sixfold.publishing.models import PostStatus, PostVersion, PublishMode
 from tests import factories
 from tests.publishing.conftest import Newsroom
 
@@ -128,6 +131,60 @@ def test_input_is_checked_with_clear_messages(
         drafts.create_draft(db, newsroom.org, newsroom.author, data, actor=factories.ACTOR)
 
 
+@pytest.mark.parametrize(
+    "typed", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00", "9999-12-31T23:59", "1999-12-31"]
+)
+def test_a_time_outside_the_years_one_publishes_in_is_refused_by_name(typed: str) -> None:
+    # At the ends of the calendar the move to UTC itself fails: year 1 at +05:00 is before the
+    # first moment UTC can express, 9999-12-31 in New York after the last.
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        editing.parse_when(typed, ZoneInfo("America/New_York"))
+
+
+def test_a_draft_is_not_saved_with_a_time_outside_the_years_one_publishes_in(
+    db: Session, newsroom: Newsroom
+) -> None:
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValidationFailed, match="9999-12-31T23:59-05:00 is not a time"):
+        newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=last)
+    post = newsroom.draft(db)
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        drafts.save_draft(
+            db,
+            post,
+            newsroom.author,
+            _input(newsroom, "later", publish_mode=PublishMode.AT, publish_at=last),
+            base_version=post.version,
+        )
+
+
+def test_a_past_time_is_kept_in_the_draft_but_stops_its_submission(
+    db: Session, newsroom: Newsroom
+) -> None:
+    past = datetime(2001, 1, 1, 9, tzinfo=UTC)
+    post = newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=past)
+    assert post.publish_at == past
+    assert drafts.PAST_TIME in editing.problems(db, post)
+    with pytest.raises(ValidationFailed, match="The time is in the past"):
+        review.submit(db, post, actor=factories.ACTOR)
+    assert post.status == PostStatus.DRAFT
+    later = utcnow() + timedelta(days=1)
+    data = _input(newsroom, post.text, publish_mode=PublishMode.AT, publish_at=later)
+    drafts.save_draft(db, post, newsroom.author, data, base_version=post.version)
+    assert editing.problems(db, post) == []
+    assert review.submit(db, post, actor=factories.ACTOR) == PostStatus.IN_REVIEW
+
+
+def test_a_time_that_passes_during_review_is_no_problem_of_the_post(
+    db: Session, newsroom: Newsroom
+) -> None:
+    # Approval then publishes it at once, as the author asked for a time already come.
+    post = newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=utcnow() + timedelta(days=1))
+    review.submit(db, post, actor=factories.ACTOR)
+    post.publish_at = utcnow() - timedelta(minutes=1)
+    assert editing.problems(db, post) == []
+
+
 def test_channels_of_other_organisations_and_disabled_ones_are_refused(
     db: Session, newsroom: Newsroom
 ) -> None:
@@ -198,6 +255,13 @@ def _png_claiming(width: int, height: int) -> bytes:
     )
 
 
+def _with_short_header() -> bytes:
+    """A PNG whose IHDR chunk claims 4 bytes: Pillow answers ValueError, not OSError."""
+    broken = bytearray(_image("PNG"))
+    broken[8:12] = struct.pack(">I", 4)
+    return bytes(broken)
+
+
 @pytest.mark.parametrize(
     ("kind", "content_type"),
     [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"), ("WEBP", "image/webp")],
@@ -222,7 +286,9 @@ def test_images_are_attached_with_their_type_and_size(
         (b"%PDF-1.7\n", "not a PNG"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a PNG"),
         (_png_claiming(8000, 6000), "too many pixels"),
-        (_png_claiming(20000, 20000), "not a PNG"),  # Pillow's own bomb guard
+        (_png_claiming(10000, 10000), "too many pixels"),  # Pillow warns
+        (_png_claiming(20000, 20000), "too many pixels"),  # Pillow's own bomb guard
+        (_with_short_header(), "not a PNG"),
         (_image("BMP"), "Only PNG, JPEG, GIF and WebP"),
         (_image("TIFF"), "Only PNG, JPEG, GIF and WebP"),
         (b"\x89PNG" + b"\x00" * (drafts.MEDIA_MAX_BYTES), "larger than 8 MiB"),
@@ -234,7 +300,9 @@ def test_images_are_attached_with_their_type_and_size(
         "pdf",
         "broken-png",
         "48-megapixels",
+        "100-megapixels",
         "bomb",
+        "truncated-header",
         "bmp",
         "tiff",
         "huge",
@@ -256,6 +324,34 @@ def test_a_corrupted_image_is_refused(db: Session, newsroom: Newsroom) -> None:
     post = newsroom.draft(db)
     with pytest.raises(ValidationFailed, match="not a PNG"):
         drafts.attach_media(db, post, newsroom.author, filename="bad.png", content=bytes(good))
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "GIF", "WEBP"])
+def test_truncated_and_corrupted_images_are_refused_or_read_never_crash(kind: str) -> None:
+    # A small fuzz over damaged copies of a valid image: whatever Pillow trips on, the answer
+    # is an image read or a ValidationFailed, never another exception (a 500, a lost draft).
+    good = _image(kind, (64, 48))
+    damaged = [good[:cut] for cut in range(1, len(good))]
+    # Headers are where parsers trust lengths and sizes: each of their bytes set to values
+    # that make a length short or a size huge (one PNG case is a 4-byte IHDR chunk).
+    for position in range(64):
+        for value in (0x00, 0x01, 0x04, 0x7F, 0x80, 0xFF):
+            copy = bytearray(good)
+            copy[position] = value
+            damaged.append(bytes(copy))
+    rng = random.Random(f"fuzz-{kind}")
+    for _ in range(300):
+        copy = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            copy[rng.randrange(len(copy))] = rng.randrange(256)
+        damaged.append(bytes(copy))
+    for content in damaged:
+        try:
+            media_type, width, height = drafts.inspect_image(content)
+        except ValidationFailed:
+            continue
+        assert media_type in drafts.MEDIA_TYPES.values()
+        assert width * height <= drafts.MEDIA_MAX_PIXELS
 
 
 def test_alt_text_is_set_checked_and_images_are_removed_in_order(

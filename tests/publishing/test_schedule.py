@@ -3,7 +3,7 @@ times in the past, and withdrawing a post while it is on its way."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.orm import Session
@@ -134,6 +134,9 @@ def test_rescheduling_into_the_past_or_without_a_zone_is_refused(
     naive = datetime(2030, 1, 1, 9)  # noqa: DTZ001 - a naive time is what is refused
     with pytest.raises(ValidationFailed, match="time zone"):
         schedule.reschedule(db, row, naive, actor=factories.ACTOR)
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        schedule.reschedule(db, row, last, actor=factories.ACTOR)
     later = utcnow() + timedelta(days=1)
     schedule.reschedule(db, row, later, actor=factories.ACTOR)
     assert (row.state, row.due_at, row.next_attempt_at) == ("pending", later, later)

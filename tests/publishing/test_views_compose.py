@@ -144,6 +144,45 @@ def test_a_field_that_is_no_number_is_dropped_and_the_text_saved(
     assert post.text == "Typed with care"
 
 
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
+def test_a_time_at_the_end_of_the_calendar_is_refused_with_the_text_as_typed(
+    site: Site, typed: str
+) -> None:
+    site.as_(site.room.author)
+    form = {"text": "Far future", "channel_ids": str(site.room.stream.id), "publish_mode": "at"}
+    response = site.form("/posts/new", {**form, "publish_at": typed})
+    assert response.status_code == 422
+    assert "in the years 2000 to 2100" in response.text
+    assert "Far future</textarea>" in response.text
+    body = {"text": "Far future", "channel_ids": [site.room.stream.id], "publish_mode": "at"}
+    created = site.json("POST", "/api/v1/posts", {**body, "publish_at": typed})
+    assert created.status_code == 422
+    assert created.json()["problems"][0]["field"] == "publish_at"
+    assert site.db.scalars(select(Post).where(Post.text == "Far future")).first() is None
+
+
+def test_a_past_time_keeps_the_draft_and_is_refused_on_submit(site: Site) -> None:
+    site.as_(site.room.author)
+    form = {
+        "text": "Past schedule test",
+        "channel_ids": str(site.room.stream.id),
+        "publish_mode": "at",
+        "publish_at": "2001-01-01T09:00",
+        "intent": "submit",
+    }
+    response = site.form("/posts/new", form)
+    assert response.status_code == 422
+    assert "The time is in the past; choose a later one or publish now." in response.text
+    assert "Past schedule test</textarea>" in response.text
+    saved = site.db.scalars(select(Post).where(Post.text == "Past schedule test")).one()
+    assert saved.status == PostStatus.DRAFT
+    created = _create(site, "API past", publish_mode="at", publish_at="2001-01-01T09:00:00Z")
+    assert created["problems"] == ["The time is in the past; choose a later one or publish now."]
+    submitted = site.json("POST", f"/api/v1/posts/{created['id']}/submit")
+    assert submitted.status_code == 422
+    assert "in the past" in submitted.json()["error"]
+
+
 def test_form_conflict_shows_both_texts_and_overwrites_nothing(site: Site) -> None:
     site.as_(site.room.author)
     post_id = _create(site, "First words")["id"]
@@ -374,6 +413,20 @@ def test_the_form_attaches_an_image_without_script(site: Site) -> None:
 
 
 # Risk check ---------------------------------------------------------------------------------------
+
+
+def test_a_malformed_image_in_the_form_is_refused_and_the_text_kept(site: Site) -> None:
+    site.as_(site.room.author)
+    broken = bytearray(factories.PNG_1PX)
+    broken[8:12] = (4).to_bytes(4, "big")  # an IHDR chunk too short to hold the header
+    response = site.client.post(
+        "/posts/new",
+        data={"csrf_token": CSRF, "text": "Kept despite the file", "publish_mode": "now"},
+        files={"file": ("broken.png", bytes(broken), "image/png")},
+    )
+    assert response.status_code == 422
+    assert "The file is not a PNG, JPEG, GIF or WebP image." in response.text
+    assert "Kept despite the file</textarea>" in response.text
 
 
 def test_risk_check_points_at_what_it_found(site: Site) -> None:

@@ -296,3 +296,15 @@ def test_a_publication_of_another_organisation_is_not_found(
     assert pages.as_(newsroom.leader).post(f"/publications/{row.id}/cancel").status_code == 404
     db.expire_all()
     assert row.state == "pending"
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_reschedule_at_the_end_of_the_calendar_is_refused_in_words(
+    pages: Pages, db: Session, newsroom: Newsroom, runner: Runner, typed: str
+) -> None:
+    (row,) = held(db, newsroom, runner, "Held at the edge")
+    resumed(db, newsroom)
+    page = pages.as_(newsroom.leader).post(f"/publications/{row.id}/reschedule", {"when": typed})
+    assert page.status_code == 422
+    assert "in the years 2000 to 2100" in page.text
+    assert f'value="{typed}" required aria-invalid="true"' in _time_input(page.text, row)

@@ -17,7 +17,7 @@ from sixfold.config import Settings
 from sixfold.jobs import Runner
 from sixfold.org import imports as imports_module
 from sixfold.org.imports import ImportJob
-from sixfold.org.models import Person
+from sixfold.org.models import Person, Team
 from sixfold.web.audit_views import safe_cell
 from tests import factories
 from tests.web.conftest import csrf_of, sign_in
@@ -85,6 +85,44 @@ def test_an_invalid_upload_imports_nothing_and_names_the_lines(
     assert "Nothing was imported" in page
     assert "E99" in page
     assert db.scalars(select(Person).where(Person.email == "ada@example.org")).first() is None
+
+
+def test_a_department_too_deep_is_refused_and_a_deep_tree_still_shows(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:
+    admin = _admin(client, db, settings)
+    deep = "id,name,email,title,department,manager_id\nx1,A,x1@example.org,T,"
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf_of(client)},
+        files={"file": ("deep.csv", (deep + "/".join(["d"] * 400) + ",\n").encode(), "text/csv")},
+    )
+    Runner(session_factory, models=[ImportJob]).run_single_cycle()
+    page = client.get(response.headers["location"]).text
+    assert "Nothing was imported" in page
+    reason = "department has 400 levels of teams; at most 20 are allowed"
+    assert f"<td>2</td><td>department</td><td>{reason}</td>" in page
+    # A tree imported before departments had a depth limit still shows, every level of it.
+    parent: Team | None = None
+    for depth in range(400):
+        parent = Team(
+            organisation_id=admin.organisation_id,
+            name=f"Level {depth}",
+            path=f"{parent.path[:900]}/{depth}" if parent else "0",
+            parent_id=parent.id if parent else None,
+        )
+        db.add(parent)
+        db.flush()
+    db.commit()
+    teams = client.get("/teams")
+    assert teams.status_code == 200
+    tree = teams.text.split('aria-label="Team tree">')[1].split("</nav>")[0]
+    assert "Level 399</a>" in tree
+    assert tree.count("<ul") == tree.count("</ul>") == 400  # the roots and 399 sub-lists
+    assert tree.count("<li>") == tree.count("</li>") == 400
 
 
 def test_granting_a_role_is_audited(client: TestClient, db: Session, settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sixfold.publishing.publisher import Publication
 FILE_CHANNELS_DIR = "channels"
 # Publications approved and not yet sent: a lowered limit fails them when they are sent.
 UNSENT_STATES = ("pending", "held")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,21 @@ def file_path_setting(data_dir: Path, raw: str) -> str:
     raw = raw.strip()
     if not raw:
         raise ValidationFailed("A file channel needs a file name, such as dry-run.jsonl.")
+    if _CONTROL.search(raw):
+        # No file system takes a NUL byte in a name, and a line break or other control
+        # character in one is a pasting accident; say so instead of failing to resolve it.
+        raise ValidationFailed(
+            "The file name contains a control character (a line break or a NUL byte, say); "
+            "give a name such as dry-run.jsonl."
+        )
     base = (data_dir / FILE_CHANNELS_DIR).resolve()
-    path = (base / raw).resolve()
+    try:
+        path = (base / raw).resolve()
+    except (OSError, ValueError):
+        # A name the operating system refuses outright (one it cannot encode, say).
+        raise ValidationFailed(
+            "The file name is not one this server can use; give a name such as dry-run.jsonl."
+        ) from None
     if not path.is_relative_to(base) or path == base:
         raise ValidationFailed(
             f"The file must be inside {base}; give a name such as dry-run.jsonl."

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from sixfold.org.models import MAX_TEAM_DEPTH
+
 REQUIRED_COLUMNS = ("id", "name", "email", "title", "department", "manager_id")
 LOCATION_COLUMN = "location"
 
@@ -351,6 +353,10 @@ def _team_path(department: str) -> tuple[str, str]:
         )
     if any(len(part) > MAX_TEAM_NAME_CHARS for part in parts):
         return "", f"a team name in department is longer than {MAX_TEAM_NAME_CHARS} characters"
+    if len(parts) > MAX_TEAM_DEPTH:
+        return "", (
+            f"department has {len(parts)} levels of teams; at most {MAX_TEAM_DEPTH} are allowed"
+        )
     return "/".join(parts), ""
 
 

@@ -22,6 +22,12 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# How many levels a team path may have. Real organisations use a handful; a department
+# hundreds of levels deep is a mistake in a file, and every page that walks the tree would
+# carry it.
+MAX_TEAM_DEPTH = 20
+
+
 class Team(Base):
     """A department or team; `parent_id` makes the teams a tree."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sixfold import audit
 from sixfold.errors import Conflict, NotFound, ValidationFailed
-from sixfold.org.models import Organisation, Person, Team
+from sixfold.org.models import MAX_TEAM_DEPTH, Organisation, Person, Team
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAGE_SIZE = 50
@@ -199,15 +199,44 @@ def team_tree(session: Session, organisation: Organisation) -> list[TeamNode]:
     for node in nodes.values():
         parent = nodes.get(node.team.parent_id) if node.team.parent_id else None
         (parent.children if parent else roots).append(node)
-    for root in roots:
-        _total_members(root)
+    # Children come after their parent in the walk, so counting from its end adds each
+    # sub-team's total before its parent's. No recursion: a tree imported before teams had a
+    # depth limit may be hundreds of levels deep.
+    for node, _depth in reversed(_walk(roots)):
+        node.members = node.direct_members + sum(child.members for child in node.children)
     return roots
 
 
-def _total_members(node: TeamNode) -> int:
-    # Team trees are shallow (a handful of levels), so recursion depth is not a concern.
-    node.members = node.direct_members + sum(_total_members(child) for child in node.children)
-    return node.members
+def _walk(roots: list[TeamNode]) -> list[tuple[TeamNode, int]]:
+    """Every node with its depth, each before its sub-teams, in the order of the tree."""
+    order: list[tuple[TeamNode, int]] = []
+    stack = [(node, 0) for node in reversed(roots)]
+    while stack:
+        node, depth = stack.pop()
+        order.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return order
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """A team of the tree as one row of nested lists, for a page that writes them without
+    recursion: `opens` starts a list of sub-teams before the row, `closes` ends as many
+    lists after it."""
+
+    node: TeamNode
+    depth: int
+    opens: bool
+    closes: int
+
+
+def team_rows(roots: list[TeamNode]) -> list[TeamRow]:
+    order = _walk(roots)
+    depths = [0, *(depth for _, depth in order), 0]
+    return [
+        TeamRow(node, depth, opens=depth > depths[i], closes=max(depth - depths[i + 2], 0))
+        for i, (node, depth) in enumerate(order)
+    ]
 
 
 def ensure_team_path(session: Session, organisation: Organisation, path: str) -> Team:
@@ -215,6 +244,10 @@ def ensure_team_path(session: Session, organisation: Organisation, path: str) ->
     parts = [part.strip() for part in path.split("/") if part.strip()]
     if not parts:
         raise ValidationFailed("A team needs a name.")
+    if len(parts) > MAX_TEAM_DEPTH:
+        raise ValidationFailed(
+            f"The team path has {len(parts)} levels; at most {MAX_TEAM_DEPTH} are allowed."
+        )
     parent: Team | None = None
     for depth in range(1, len(parts) + 1):
         sub_path = "/".join(parts[:depth])

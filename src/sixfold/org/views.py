@@ -102,7 +102,8 @@ def unlock(request: Request, person_id: Id, principal: CanManagePeople, db: DbSe
 @router.get("/teams", response_class=HTMLResponse)
 def teams(request: Request, principal: CanViewDirectory, db: DbSession) -> HTMLResponse:
     organisation = service.current_organisation(db)
-    return render(request, "teams.html", tree=service.team_tree(db, organisation))
+    tree = service.team_tree(db, organisation)
+    return render(request, "teams.html", rows=service.team_rows(tree))
 
 
 @router.get("/teams/{team_id}", response_class=HTMLResponse)

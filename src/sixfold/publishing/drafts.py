@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,19 @@ from sixfold.risk import Verdict, VerdictLevel
 TEXT_MAX_CHARS = 20_000
 MEDIA_MAX_BYTES = 8 * 2**20
 MEDIA_MAX_PIXELS = 40_000_000
+TOO_MANY_PIXELS = "The image has too many pixels (40 megapixels at most)."
 MEDIA_PER_POST = 10
 # What an image's alt text may hold at all; each channel's own limit, which may be lower (X:
 # 1,000, a Mastodon server's `description_limit`), is checked before review (limits.limit_problems).
 ALT_TEXT_MAX_CHARS = 1500
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# The years a post may be planned for. A time outside them is a slip of the keyboard (0026 for
+# 2026, 9999 for "some day"), and staying far inside the years Python's datetime holds means
+# moving a time between zones never runs off the calendar (0001-01-01 at +05:00 comes before the
+# first moment UTC can express, 9999-12-31 at -05:00 after the last).
+PUBLISH_YEARS = range(2000, 2101)
+# What the schedule routes say of a time that has passed, said the same way before a submit.
+PAST_TIME = "The time is in the past; choose a later one or publish now."
 # Autosaves closer together than this, by the same person, update one version.
 AUTOSAVE_FOLD = timedelta(minutes=10)
 EDITABLE = frozenset({PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED})
@@ -147,8 +155,8 @@ def _check_input(session: Session, organisation: Organisation, data: DraftInput)
         raise ValidationFailed("Choose to publish now, at a time, or in the channel's queue.")
     if data.publish_mode == PublishMode.AT and data.publish_at is None:
         raise ValidationFailed("Choose the date and time to publish at.")
-    if data.publish_at is not None and data.publish_at.tzinfo is None:
-        raise ValidationFailed("The publishing time needs a time zone.")
+    if data.publish_at is not None:
+        check_publish_time(data.publish_at)
     for channel_id in {*data.channel_ids, *data.channel_texts}:
         channel = session.get(Channel, channel_id)
         if channel is None or channel.organisation_id != organisation.id:
@@ -158,6 +166,28 @@ def _check_input(session: Session, organisation: Organisation, data: DraftInput)
     for text in data.channel_texts.values():
         if len(text) > TEXT_MAX_CHARS:
             raise ValidationFailed(f"A channel's text is longer than {TEXT_MAX_CHARS} characters.")
+
+
+def check_publish_time(when: datetime) -> None:
+    """Refuse a time to publish at that has no zone or lies outside PUBLISH_YEARS (a past
+    time is allowed here: a draft keeps it, and `timing_problems` stops its submission)."""
+    if when.tzinfo is None:
+        raise ValidationFailed("The publishing time needs a time zone.")
+    if when.year not in PUBLISH_YEARS:
+        raise ValidationFailed(
+            f"{when.isoformat(timespec='minutes')} is not a time to publish at: choose one "
+            f"in the years {PUBLISH_YEARS[0]} to {PUBLISH_YEARS[-1]}."
+        )
+
+
+def timing_problems(post: Post) -> list[str]:
+    """A time to publish at that has passed stops a draft being submitted: approval would
+    publish it at once. The draft keeps the time, for its author to change."""
+    if post.status not in (PostStatus.DRAFT, PostStatus.CHANGES_REQUESTED):
+        # A time that passes while the post is in review means "as soon as approved".
+        return []
+    at = post.publish_at if post.publish_mode == PublishMode.AT else None
+    return [PAST_TIME] if at is not None and at <= utcnow() else []
 
 
 def _unchanged(post: Post, data: DraftInput) -> bool:
@@ -305,7 +335,7 @@ def attach_media(
         raise ValidationFailed("The file is empty.")
     if len(content) > MEDIA_MAX_BYTES:
         raise ValidationFailed(f"The image is larger than {MEDIA_MAX_BYTES // 2**20} MiB.")
-    kind, width, height = _inspect_image(content)
+    kind, width, height = inspect_image(content)
     media = Media(
         organisation_id=post.organisation_id,
         post_id=post.id,
@@ -325,16 +355,24 @@ def attach_media(
     return media
 
 
-def _inspect_image(content: bytes) -> tuple[str, int, int]:
+def inspect_image(content: bytes) -> tuple[str, int, int]:
+    """An upload's media type, width and height; ValidationFailed for anything that is not a
+    PNG, JPEG, GIF or WebP image of at most MEDIA_MAX_PIXELS."""
     try:
         with Image.open(io.BytesIO(content)) as image:
             width, height = image.size
-            if width * height > MEDIA_MAX_PIXELS:
-                raise ValidationFailed("The image has too many pixels (40 megapixels at most).")
             kind = MEDIA_TYPES.get(image.format or "")
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, for headers claiming far more pixels than ours allows (the
+        # warning is raised where warnings are errors).
+        raise ValidationFailed(TOO_MANY_PIXELS) from None
+    except Exception:
+        # Pillow's parsers answer hostile bytes with whatever their code trips on (ValueError,
+        # SyntaxError, struct.error, IndexError, EOFError...): every one means "not an image".
         raise ValidationFailed("The file is not a PNG, JPEG, GIF or WebP image.") from None
+    if width * height > MEDIA_MAX_PIXELS:
+        raise ValidationFailed(TOO_MANY_PIXELS)
     if kind is None:
         raise ValidationFailed("Only PNG, JPEG, GIF and WebP images can be attached.")
     return kind, width, height

@@ -24,7 +24,6 @@ from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_type
 from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails import service as guardrails
-from sixfold.inputs import DAYS_MESSAGE, within_days
 from sixfold.org.models import Organisation, Person
 from sixfold.publishing import access, drafts, post_audit, review
 from sixfold.publishing.access import EditMode
@@ -49,7 +48,8 @@ def zone_of(organisation: Organisation) -> ZoneInfo:
 
 def parse_when(value: str | datetime | None, zone: ZoneInfo) -> datetime | None:
     """A moment from the composer or the API, in UTC; one without an offset is read in
-    `zone` (the datetime-local input sends none)."""
+    `zone` (the datetime-local input sends none). Its year is checked before it is moved to
+    UTC, which cannot express the calendar's very first and last hours."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -57,11 +57,9 @@ def parse_when(value: str | datetime | None, zone: ZoneInfo) -> datetime | None:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValidationFailed(f"{value!r} is not a date and time.") from None
-    if not within_days(value):
-        # Read in a zone and converted to UTC, a moment near year 1 or 9999 would overflow.
-        raise ValidationFailed(DAYS_MESSAGE)
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
+    drafts.check_publish_time(value)
     return value.astimezone(UTC)
 
 

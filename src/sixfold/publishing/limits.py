@@ -18,14 +18,17 @@ from sixfold.channels.base import ChannelLimits
 from sixfold.channels.models import Channel
 from sixfold.channels.registry import connector_types
 from sixfold.org.models import Organisation
+from sixfold.publishing import drafts
 from sixfold.publishing.models import Media, Post
 
 
 def limit_problems(session: Session, post: Post) -> list[str]:
     """Texts too long for their channel, counted as its network counts them, and images it
     does not take, in words for the author. Each channel's own limits count: a Mastodon
-    server sets its own, for alt text and media types as for the text."""
-    problems = []
+    server sets its own, for alt text and media types as for the text. A time to publish at
+    that has passed comes first: the checks before review (`review.submit`) and the composer's
+    list of problems both read this one list."""
+    problems = drafts.timing_problems(post)
     for target in post.targets:
         channel = session.get(Channel, target.channel_id)
         if channel is None:

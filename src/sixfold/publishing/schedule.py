@@ -12,7 +12,7 @@ from sixfold import audit
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
-from sixfold.publishing import notify, post_audit
+from sixfold.publishing import drafts, notify, post_audit
 from sixfold.publishing.models import Post, PostStatus, PublishMode
 from sixfold.publishing.publisher import (
     IN_FLIGHT_STATES,
@@ -155,6 +155,7 @@ def reschedule(session: Session, row: Publication, when: datetime, *, actor: aud
     _require_waiting(row)
     if when.tzinfo is None:
         raise ValidationFailed("The new time needs a time zone.")
+    drafts.check_publish_time(when)
     if when <= utcnow():
         raise ValidationFailed("The new time is in the past; choose a later one or publish now.")
     row.due_at = when

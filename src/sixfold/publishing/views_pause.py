@@ -22,7 +22,7 @@ from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
 from sixfold.inputs import Id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
-from sixfold.publishing import pause, schedule
+from sixfold.publishing import drafts, pause, schedule
 from sixfold.publishing.calendar import organisation_zone
 from sixfold.publishing.publisher import Publication
 from sixfold.web.access import DbSession, Require, client_ip
@@ -270,6 +270,7 @@ def parse_local(value: str, zone: ZoneInfo) -> datetime:
         ) from None
     if typed.tzinfo is None:
         typed = typed.replace(tzinfo=zone)
+    drafts.check_publish_time(typed)  # before UTC, which cannot hold the calendar's edges
     return typed.astimezone(UTC)
 
 
