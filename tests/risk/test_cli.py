@@ -166,6 +166,7 @@ _LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("--events", "- {name: x, start: 2024-01-01, recurs: [yearly]}", "event #1.recurs"),
         ("--events", "- {name: x, start: 2024-01-01, keywords: [[a, b]]}", "event #1.keywords"),
         ("--policy", "confidential_terms: [{codename: Kestrel}]", "confidential_terms"),
+        ("--policy", "confidential_terms: " + "[" * 20_000 + "]" * 20_000, "nested too deeply"),
         ("--policy", "confidential_terms: [Kestrel]\n# " + "x" * 11 * 2**20, "larger than 10 MiB"),
     ],
 )

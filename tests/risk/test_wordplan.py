@@ -243,6 +243,30 @@ def test_a_full_table_keeps_the_words_used_lately(monkeypatch: pytest.MonkeyPatc
     assert compacted.size == 1 + 31 + 6
 
 
+def test_a_table_compacted_for_its_characters_counts_only_those_it_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sixfold.risk.wordtable as wordtable
+
+    engine = Engine.from_registry()
+    monkeypatch.setattr(wordtable, "CHARACTERS_KEPT", 100)
+    compactions = 0
+    compacting = wordtable.Table.compacted
+
+    def counted(table: wordtable.Table) -> wordtable.Table:
+        nonlocal compactions
+        compactions += 1
+        return compacting(table)
+
+    monkeypatch.setattr(wordtable.Table, "compacted", counted)
+    for batch in range(4):
+        texts = [f"batch{batch} longwordnumber{i} again" for i in range(8)]
+        assert engine.check_many(texts, CONTEXT) == [engine.check(t, CONTEXT) for t in texts]
+        (table,) = engine._planner._words._tables.values()
+        assert table.characters == sum(map(len, table.words_read))
+    assert compactions == 3  # once after each full batch, not once more for every batch after
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(posts, min_size=1, max_size=6), min_size=2, max_size=5))
 def test_tables_compacted_again_and_again_keep_batch_verdicts_right(

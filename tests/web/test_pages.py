@@ -302,3 +302,11 @@ def test_an_address_that_answers_no_page_keeps_the_navigation_of_who_is_signed_i
         assert response.status_code == status
         assert 'aria-label="Main"' in response.text
         assert admin.name in response.text
+
+
+def test_an_address_that_answers_no_page_with_a_token_that_is_not_valid_is_still_a_404(
+    client: TestClient,
+) -> None:
+    headers = {"Authorization": "Bearer not-a-token", "Accept": "text/html"}
+    assert client.get("/no/such/page", headers=headers).status_code == 404
+    assert client.put("/", headers=headers).status_code == 405

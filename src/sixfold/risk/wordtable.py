@@ -1,9 +1,12 @@
 """The word planner's tables: what the gates saw in each distinct word (see wordplan.py).
 
 A table is what one (event register, confidential terms) pair has seen. Words are only ever
-added, under the planner's lock; a word's entries never change once written, so a batch reads
-the arrays it was handed after the lock is released while another batch adds words (into new
-slots, or into grown copies). ``_WordPass`` reads new words with the text planner's passes.
+added, under the planner's lock; what the gates saw in a word never changes once written, so a
+batch reads the arrays it was handed after the lock is released while another batch adds words
+(into new slots, or into grown copies). A full table is not changed either: the planner puts a
+compacted copy in its place (``Table.compacted``), and batches still holding the old one finish
+with it. Only ``Seen.used``, which no batch reads, is written again. ``_WordPass`` reads new
+words with the text planner's passes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from sixfold.risk.model import Context
     from sixfold.risk.wordplan import WordPlanner
 
-# A table is dropped and started afresh when it holds this many words,
+# A table is compacted (Table.compacted) when it holds this many words,
 WORDS_KEPT = 1 << 17
 # ... or this many characters in its words, or this many judged pairs of neighbouring words.
 CHARACTERS_KEPT = 1 << 22
@@ -91,7 +94,7 @@ class Seen:
 class Table:
     """The words one (register, policy terms) pair has seen, and what the gates saw in them.
 
-    Words are only ever added, and a word's entries never change once written; ``snapshot``
+    Words are only ever added, and what was seen in a word never changes; ``snapshot``
     hands out the arrays as they are, so a batch can read them after the lock is released
     while another batch adds words (into new slots, or new arrays when they grow)."""
 
@@ -104,7 +107,7 @@ class Table:
         self.seen = Seen(1024, len(words.counts))
         self.phrases = words.phrases_of(context)
         self.bigrams: dict[int, bool] = {}  # (word << 32 | next word) -> may join a term
-        self.characters = 0
+        self.characters = len(SEPARATOR)  # in its words, the post boundary's among them
         # Every word's model words (vocabulary column, count), one word after another.
         self.columns = np.zeros(1024, dtype=np.int64)
         self.column_counts = np.zeros(1024, dtype=np.int64)
@@ -122,13 +125,14 @@ class Table:
         seen.used[0] = seen.used[:size].max()  # the post boundary stays word 0
         latest = np.argsort(-seen.used[:size], kind="stable")[: WORDS_KEPT // 2]
         lengths = np.fromiter(map(len, self.words_read), np.int64, size)[latest]
-        kept = np.sort(latest[np.cumsum(lengths) <= CHARACTERS_KEPT // 2])
+        within = np.cumsum(lengths) <= CHARACTERS_KEPT // 2
+        kept = np.sort(latest[within])
         table = Table(self.words, self.context)
         table.seen = seen.taken(kept, max(len(table.seen.mask), 2 * len(kept)))
         table.words_read = [self.words_read[w] for w in kept.tolist()]
         table.numbers = dict(zip(table.words_read, range(len(kept)), strict=True))
         table.size = len(kept)
-        table.characters = int(lengths.sum())
+        table.characters = int(lengths[within].sum())
         table.batches = self.batches
         # Their model words, packed again.
         counts = seen.model_count[kept]

@@ -37,5 +37,7 @@ def read_yaml(path: Path | str) -> Any:
         return loader.get_single_data()
     except yaml.YAMLError as error:
         raise ValueError(str(error)) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     finally:
         loader.dispose()

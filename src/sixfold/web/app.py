@@ -160,7 +160,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             # No route ran (an unknown address, a method the address does not take): the page
             # still shows who is signed in and their navigation, as every other page does.
             with request.app.state.session_factory() as db:
-                request.state.principal = resolve_principal(request, db)
+                try:
+                    request.state.principal = resolve_principal(request, db)
+                except NotSignedIn:  # a token that is not valid: shown as signed out
+                    request.state.principal = None
         return render(
             request,
             "error.html",
