@@ -141,6 +141,24 @@ def test_a_time_outside_the_years_one_publishes_in_is_refused_by_name(typed: str
         editing.parse_when(typed, ZoneInfo("America/New_York"))
 
 
+def test_the_years_end_at_one_moment_whatever_the_offset_a_time_is_written_with(
+    db: Session, newsroom: Newsroom
+) -> None:
+    # Every check compares moments: 18:00 in New York on 31 December 2100 is 23:00 UTC, inside;
+    # 21:00 there is 02:00 on 1 January 2101 UTC, outside, whether read typed or converted.
+    zone = ZoneInfo("America/New_York")
+    evening = editing.parse_when("2100-12-31T18:00", zone)
+    assert evening == datetime(2100, 12, 31, 23, 0, tzinfo=UTC)
+    post = newsroom.draft(db, publish_mode=PublishMode.AT, publish_at=evening)
+    assert post.publish_at == evening
+    with pytest.raises(ValidationFailed, match="2100-12-31T21:00-05:00 is not a time"):
+        editing.parse_when("2100-12-31T21:00", zone)
+    with pytest.raises(ValidationFailed, match="in the years 2000 to 2100"):
+        newsroom.draft(
+            db, publish_mode=PublishMode.AT, publish_at=datetime(2101, 1, 1, 2, 0, tzinfo=UTC)
+        )
+
+
 def test_a_draft_is_not_saved_with_a_time_outside_the_years_one_publishes_in(
     db: Session, newsroom: Newsroom
 ) -> None:

@@ -80,7 +80,7 @@ def test_a_refused_pause_keeps_the_chosen_channel_and_reason(
     assert typed["reason"] in page.text
 
 
-@pytest.mark.parametrize("channel", ["²", "٣", "x"])
+@pytest.mark.parametrize("channel", ["²", "٣", "x", "9" * 20, "9" * 5000])
 def test_a_channel_that_is_not_a_number_is_refused_in_words(
     pages: Pages, db: Session, newsroom: Newsroom, channel: str
 ) -> None:

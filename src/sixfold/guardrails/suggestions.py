@@ -18,6 +18,7 @@ from sixfold.errors import Conflict, NotFound, ValidationFailed
 from sixfold.guardrails.models import EventSuggestion, FeedFetchJob
 from sixfold.guardrails.service import settings_of
 from sixfold.guardrails.settings_service import EventInput
+from sixfold.jobs.runner import error_summary
 from sixfold.org.models import Organisation, Person
 
 RECENT_HANDLED = 20
@@ -199,8 +200,8 @@ def fetch_problem(job: FeedFetchJob | None) -> str | None:
         return None
     if job.result.get("error"):
         return str(job.result["error"])
-    if job.last_error:
-        summary = job.last_error.split("\n", 1)[0]
+    summary = error_summary(job.last_error)
+    if summary:
         # describe_error() starts with "ExceptionName: message"; people need the message.
         return summary.split(": ", 1)[-1]
     return None

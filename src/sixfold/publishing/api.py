@@ -21,7 +21,7 @@ from sixfold.db import utcnow
 from sixfold.errors import Conflict, ValidationFailed
 from sixfold.inputs import AwareMoment, Id
 from sixfold.org import service as org_service
-from sixfold.publishing import access, editing, pause, review, schedule
+from sixfold.publishing import access, drafts, editing, pause, review, schedule
 from sixfold.publishing.api_models import (
     ApproveIn,
     OverrideIn,
@@ -80,7 +80,7 @@ def _timing(body: ScheduleIn) -> datetime | None:
     if body.at is None:
         raise ValidationFailed("Give the time to publish at, with its offset (ISO 8601).")
     if body.at <= utcnow():
-        raise ValidationFailed("The time is in the past; choose a later one or publish now.")
+        raise ValidationFailed(drafts.PAST_TIME)
     return body.at
 
 

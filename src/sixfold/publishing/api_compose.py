@@ -131,7 +131,12 @@ def _draft_input(db: Session, principal: Principal, body: DraftIn) -> drafts.Dra
         channel_ids=list(dict.fromkeys(body.channel_ids)),
         channel_texts=dict(body.channel_texts),
         publish_mode=body.publish_mode,
-        publish_at=editing.parse_when(body.publish_at, zone),
+        # A time goes with "at" only; one sent with another mode is not read, nor refused.
+        publish_at=(
+            editing.parse_when(body.publish_at, zone)
+            if body.publish_mode == PublishMode.AT
+            else None
+        ),
     )
 
 

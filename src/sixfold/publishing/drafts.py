@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -48,6 +48,11 @@ MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WE
 # moving a time between zones never runs off the calendar (0001-01-01 at +05:00 comes before the
 # first moment UTC can express, 9999-12-31 at -05:00 after the last).
 PUBLISH_YEARS = range(2000, 2101)
+# The same years as moments: one test whatever the offset a time is written with, so a time
+# typed in New York on the last evening of 2100 is not refused once it reads 2101 in UTC.
+# (Comparing aware datetimes never overflows, as converting them can.)
+_PUBLISH_FROM = datetime(PUBLISH_YEARS[0], 1, 1, tzinfo=UTC)
+_PUBLISH_UNTIL = datetime(PUBLISH_YEARS[-1] + 1, 1, 1, tzinfo=UTC)
 # What the schedule routes say of a time that has passed, said the same way before a submit.
 PAST_TIME = "The time is in the past; choose a later one or publish now."
 # Autosaves closer together than this, by the same person, update one version.
@@ -173,7 +178,7 @@ def check_publish_time(when: datetime) -> None:
     time is allowed here: a draft keeps it, and `timing_problems` stops its submission)."""
     if when.tzinfo is None:
         raise ValidationFailed("The publishing time needs a time zone.")
-    if when.year not in PUBLISH_YEARS:
+    if not _PUBLISH_FROM <= when < _PUBLISH_UNTIL:
         raise ValidationFailed(
             f"{when.isoformat(timespec='minutes')} is not a time to publish at: choose one "
             f"in the years {PUBLISH_YEARS[0]} to {PUBLISH_YEARS[-1]}."

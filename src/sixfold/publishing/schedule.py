@@ -153,11 +153,9 @@ def publish_now(session: Session, row: Publication, *, actor: audit.Actor) -> No
 
 def reschedule(session: Session, row: Publication, when: datetime, *, actor: audit.Actor) -> None:
     _require_waiting(row)
-    if when.tzinfo is None:
-        raise ValidationFailed("The new time needs a time zone.")
-    drafts.check_publish_time(when)
+    drafts.check_publish_time(when)  # also refuses a time without a zone
     if when <= utcnow():
-        raise ValidationFailed("The new time is in the past; choose a later one or publish now.")
+        raise ValidationFailed(drafts.PAST_TIME)
     row.due_at = when
     row.error_message = None
     row.transition_to("pending", not_before=when)

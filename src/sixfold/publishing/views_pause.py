@@ -19,7 +19,7 @@ from sixfold.channels import service as channels
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
-from sixfold.inputs import Id
+from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
 from sixfold.org.models import Organisation
 from sixfold.publishing import drafts, pause, schedule
@@ -141,10 +141,10 @@ def _channel_id(raw: str) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    # ASCII digits only: "²".isdigit() holds, yet int("²") raises.
-    if not (raw.isascii() and raw.isdigit()):
+    number = parse_id(raw)
+    if number is None:
         raise ValidationFailed("Choose the whole organisation or one of the channels.")
-    return int(raw)
+    return number
 
 
 @router.get("/publishing/pause", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
+from sixfold.inputs import ascii_int
 from sixfold.org import service as org_service
 from sixfold.publishing import review, workflow
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -124,10 +125,10 @@ def settings_page(request: Request, principal: CanManage, db: DbSession) -> HTML
 
 
 def _number(raw: str, what: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed(f"{what} is not a number: {raw!r}.") from None
+    number = ascii_int(raw)
+    if number is None:
+        raise ValidationFailed(f"{what} is not a number: {raw!r}.")
+    return number
 
 
 def _step_from_form(form: FormData, index: int) -> dict[str, Any] | None:

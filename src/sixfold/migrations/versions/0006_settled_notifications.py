@@ -67,7 +67,8 @@ def _settle_old_review_requests() -> None:
     still_open, settled = [], []
     for row in rows:
         post_id = row.link.removeprefix(POST_LINK)
-        if not (row.link.startswith(POST_LINK) and post_id.isdigit()):
+        # ASCII digits only: "²".isdigit() holds, yet int("²") raises.
+        if not (row.link.startswith(POST_LINK) and post_id.isascii() and post_id.isdigit()):
             continue
         values = {"row_id": row.id, "new_topic": f"post:{post_id}:review"}
         if int(post_id) in in_review:
