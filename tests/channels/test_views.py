@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from sixfold.channels.connectors.null import NullConnector
 from sixfold.channels.models import Channel, ChannelStatus
 from sixfold.notifications.models import Notification
 from sixfold.org import service as org_service
+from sixfold.org.clock import format_moment, organisation_zone
 from sixfold.org.models import Organisation, Person
 from sixfold.publishing import drafts, schedule
 from sixfold.publishing.publisher import Publication
@@ -284,6 +287,10 @@ def test_a_test_post_goes_straight_to_the_network_and_can_be_deleted(
     page = pages.get(f"/channels/{network_channel.id}?tested=1").text
     assert f'<a href="{post.url}" rel="noopener noreferrer" target="_blank">' in page
     assert f'name="remote_id" value="{remote_id}"' in page
+    # In the organisation's zone and format, like every other time the app shows.
+    zone = organisation_zone(db.get(Organisation, network_channel.organisation_id))
+    shown = format_moment(datetime.fromisoformat(entry.details["at"]), zone)
+    assert f'{shown}: <a href="{post.url}"' in page
 
     pages.post(f"/channels/{network_channel.id}/test-post")
     assert len(set(FakeNetwork.keys)) == 2  # a fresh key each time, so no "duplicate"

@@ -132,7 +132,7 @@ def test_an_uploaded_org_chart_builds_the_team_tree_and_is_audited(
     entry = page.get_by_role("row").filter(has=page.get_by_text("org.import", exact=True))
     expect(entry).to_have_count(1)
     expect(entry).to_contain_text("admin@northwind.example")
-    expect(entry).to_contain_text(f"created: {len(rows)}")
+    expect(entry).to_contain_text(f"Created {len(rows)} Updated 0")
     expect(entry).to_contain_text("Northwind Outdoor Co.")
     screenshots.take(page, "audit")
 

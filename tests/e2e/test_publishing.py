@@ -14,9 +14,17 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import PageProblems, People, Screenshots, approve_post, submit_post
+from tests.e2e.conftest import (
+    PageProblems,
+    People,
+    Screenshots,
+    SixfoldServer,
+    approve_post,
+    sign_in,
+    submit_post,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -150,4 +158,26 @@ def test_the_alt_text_counter_follows_the_chosen_channels(
     stream.set_checked(True)
     expect(counter).to_have_text(f"20 / 12 ({STREAM}) — too long for {STREAM}")
     expect(counter).to_have_class(re.compile(r"\bover\b"))
+    assert page_problems.all() == []
+
+
+def test_the_composer_says_when_it_saved_in_the_organisation_zone(
+    browser: Browser, sixfold_server: SixfoldServer, page_problems: PageProblems
+) -> None:
+    # The browser is in New York, the organisation in Amsterdam: the composer tells the time
+    # as every page does, in the organisation's zone and labelled.
+    context = browser.new_context(base_url=sixfold_server.url, timezone_id="America/New_York")
+    page = context.new_page()
+    page_problems.watch(page)
+    sign_in(page, sixfold_server.logins["contributor"])
+    page.goto("/posts/new")
+    page.locator("#text").fill("Our Lisbon store opens an hour earlier on Saturdays.")
+    status = page.locator("#save-status")
+    expect(status).to_have_text(re.compile(r"^Saved at "))
+    shown, label = status.inner_text().removeprefix("Saved at ").rsplit(" ", 1)
+    now = dt.datetime.now(ZONE)
+    assert label == f"{now:%Z}"  # "CET", where the browser itself would say "EST"
+    saved = dt.datetime.strptime(shown, "%d %b %Y %H:%M").replace(tzinfo=ZONE)
+    assert abs(now - saved) < dt.timedelta(minutes=2)
+    context.close()
     assert page_problems.all() == []

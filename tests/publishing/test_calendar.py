@@ -123,12 +123,6 @@ def test_shift_month_crosses_years() -> None:
     assert calendar.shift_month(date(2026, 1, 15), -1) == date(2025, 12, 1)
 
 
-def test_an_unknown_zone_name_falls_back_to_utc(db: Session) -> None:
-    org = factories.organisation(db)
-    org.timezone = "Mars/Olympus_Mons"
-    assert calendar.organisation_zone(org).key == "UTC"
-
-
 def test_counts_per_channel(db: Session, newsroom: Newsroom) -> None:
     due = datetime(2026, 7, 7, 9, tzinfo=UTC)
     for state in ("pending", "held", "submitted", "confirmed", "confirmed", "failed", "cancelled"):

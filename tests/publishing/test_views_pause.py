@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sixfold.channels import service as channels_service
 from sixfold.channels.models import StreamPost
 from sixfold.jobs import Runner
 from sixfold.org import service as org_service
+from sixfold.org.clock import format_moment
 from sixfold.publishing import drafts, pause, schedule
 from sixfold.publishing.models import PostStatus
 from sixfold.publishing.publisher import Publication
@@ -112,6 +114,22 @@ def test_the_banner_is_on_every_page_while_paused_and_gone_after_resume(
     assert "pause-banner" not in pages.as_(newsroom.author).get("/people").text
 
 
+def test_the_banner_the_page_and_a_second_pause_tell_the_same_time(
+    pages: Pages, db: Session, newsroom: Newsroom
+) -> None:
+    newsroom.org.timezone = "Asia/Tokyo"  # no summer time: the label is always JST
+    db.commit()
+    pages.as_(newsroom.leader).post("/publishing/pause", {"reason": REASON})
+    (row,) = pause.active_pauses(db, newsroom.org.id)
+    since = format_moment(row.started_at, ZoneInfo("Asia/Tokyo"))
+    assert since.endswith(" JST")
+    page = pages.get("/publishing/pause").text
+    assert f"{since}</time>" in page  # the table of pauses
+    assert f"{since}</span>, by {newsroom.leader.name}" in page  # the banner
+    again = pages.post("/publishing/pause", {"reason": "twice"})
+    assert f"already paused since {since}." in again.text
+
+
 def test_pausing_one_channel_names_it_and_resuming_it_leaves_others_running(
     pages: Pages, db: Session, newsroom: Newsroom
 ) -> None:
@@ -143,6 +161,7 @@ def test_resume_lists_held_posts_and_publish_now_sends_them(
     assert "Publishing has resumed" in page.text
     assert "Trail guide out today." in page.text
     assert f'action="/publications/{row.id}/publish-now"' in page.text
+    assert f"{format_moment(row.due_at, ZoneInfo('UTC'))}</time>" in page.text  # labelled
 
     done = pages.post(f"/publications/{row.id}/publish-now")
     assert (done.status_code, done.headers["location"]) == (

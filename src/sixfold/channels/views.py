@@ -20,6 +20,7 @@ from sixfold.channels.registry import connector_types
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.inputs import Id
 from sixfold.org import service as org_service
+from sixfold.org.clock import parse_moment
 from sixfold.org.models import Organisation
 from sixfold.publishing.calendar import counts_by_channel
 from sixfold.web.access import DbSession, Require, client_ip, settings_of
@@ -88,6 +89,7 @@ def form_page(
     reconnect_error: str | None = None,
 ) -> HTMLResponse:
     """A channel's page (or the plain form for a new one), with what the page last did."""
+    test_post = testpost.last_test_post(channel) if channel else None
     return render(
         request,
         "channels/form.html",
@@ -102,7 +104,8 @@ def form_page(
         outcome=outcome,
         reconnect_error=reconnect_error,
         reconnect=_reconnect_form(request, channel) if channel else None,
-        test_post=testpost.last_test_post(channel) if channel else None,
+        test_post=test_post,
+        test_post_at=parse_moment(str(test_post.get("at", ""))) if test_post else None,
         file_dir=str(settings_of(request).data_dir / manage.FILE_CHANNELS_DIR),
     )
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from sixfold.channels.models import Channel
-from sixfold.org.models import Organisation
 from sixfold.publishing.models import Post
 from sixfold.publishing.publisher import Publication
 
@@ -75,14 +74,6 @@ class MonthGrid:
     first: date
     weeks: list[list[DayCell]]
     count: int
-
-
-def organisation_zone(organisation: Organisation) -> ZoneInfo:
-    """The organisation's zone; UTC when the stored name is unknown to this machine."""
-    try:
-        return ZoneInfo(organisation.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

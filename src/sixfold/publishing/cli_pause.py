@@ -21,9 +21,9 @@ from sixfold.db import transaction, utcnow
 from sixfold.errors import DomainError, NotFound
 from sixfold.inputs import parse_id
 from sixfold.org import service as org_service
+from sixfold.org.clock import organisation_zone
 from sixfold.org.models import Organisation
 from sixfold.publishing import pause
-from sixfold.publishing.calendar import organisation_zone
 from sixfold.publishing.publisher import Publication
 
 

@@ -14,6 +14,7 @@ from sixfold import audit
 from sixfold.channels.models import Channel
 from sixfold.db import utcnow
 from sixfold.errors import Conflict, NotFound, ValidationFailed
+from sixfold.org.clock import format_moment, organisation_zone
 from sixfold.org.models import Organisation
 from sixfold.publishing.models import PublishingPause
 from sixfold.publishing.publisher import Publication
@@ -71,7 +72,7 @@ def pause(
     if existing:
         raise Conflict(
             f"Publishing is already paused{_scope(channel)} since "
-            f"{existing[0].started_at:%d %b %H:%M} UTC."
+            f"{format_moment(existing[0].started_at, organisation_zone(organisation))}."
         )
     row = PublishingPause(
         organisation_id=organisation.id,

@@ -92,7 +92,6 @@ def posts_page(
         oversight=oversight,
         names=editing.channel_names(db, ids),
         editable={p.id for p in posts if access.edit_mode(db, principal, p) is not None},
-        local=editing.LocalTime(editing.zone_of(organisation)),
         excerpt=excerpt,
         query=query_without_page(request),
     )
@@ -111,7 +110,6 @@ def review_queue_page(request: Request, principal: CanReview, db: DbSession) -> 
         posts=posts,
         steps=steps,
         names=editing.channel_names(db, ids),
-        local=editing.LocalTime(editing.zone_of(organisation)),
         excerpt=excerpt,
         age=age,
     )
@@ -142,7 +140,6 @@ def stream_page(
         pages=pages,
         media=_stream_media(db, items),
         names=editing.channel_names(db, {i.channel_id for i in items}),
-        local=editing.LocalTime(editing.zone_of(organisation)),
     )
 
 

@@ -14,6 +14,7 @@ from sixfold.auth.service import Principal
 from sixfold.channels import service as channels
 from sixfold.inputs import Day, Id
 from sixfold.org import service as org_service
+from sixfold.org.clock import organisation_zone
 from sixfold.publishing import access, calendar
 from sixfold.web.access import DbSession, Require
 from sixfold.web.routing import add_routes
@@ -48,7 +49,7 @@ def calendar_page(
     organisation = org_service.current_organisation(db)
     if channel is not None:
         channels.get_channel(db, organisation, channel)  # 404 for a channel not ours
-    zone = calendar.organisation_zone(organisation)
+    zone = organisation_zone(organisation)
     today = datetime.now(zone).date()
     shown = day or today
     visible = access.visible_posts_clause(db, principal)

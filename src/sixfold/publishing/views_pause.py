@@ -21,9 +21,9 @@ from sixfold.db import utcnow
 from sixfold.errors import Conflict, DomainError, NotFound, ValidationFailed
 from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
+from sixfold.org.clock import format_moment, organisation_zone
 from sixfold.org.models import Organisation
 from sixfold.publishing import drafts, pause, schedule
-from sixfold.publishing.calendar import organisation_zone
 from sixfold.publishing.publisher import Publication
 from sixfold.web.access import DbSession, Require, client_ip
 from sixfold.web.routing import add_routes
@@ -49,7 +49,6 @@ class PauseView:
 class HeldView:
     row: Publication
     channel_name: str
-    due_local: datetime
     overdue_by: str
     still_paused: bool
 
@@ -60,16 +59,15 @@ def pause_notices(db: Session, organisation_id: int) -> list[dict[str, str]]:
     if not pauses:
         return []
     organisation = db.get(Organisation, organisation_id)
-    zone = organisation_zone(organisation) if organisation else ZoneInfo("UTC")
+    zone = organisation_zone(organisation)
     notices = []
     for p in pauses:
         channel = db.get(Channel, p.channel_id) if p.channel_id else None
-        since = p.started_at.astimezone(zone)
         notices.append(
             {
                 "scope": f" on {channel.name}" if channel else "",
                 "reason": p.reason,
-                "since": f"{since:%d %b %H:%M} {zone.key}",
+                "since": format_moment(p.started_at, zone),
                 "since_utc": f"{p.started_at:%d %b %Y %H:%M} UTC",
                 "by": p.started_by.name if p.started_by else "the command line",
             }
@@ -77,7 +75,7 @@ def pause_notices(db: Session, organisation_id: int) -> list[dict[str, str]]:
     return notices
 
 
-def _pauses(db: Session, organisation: Organisation, zone: ZoneInfo) -> list[PauseView]:
+def _pauses(db: Session, organisation: Organisation) -> list[PauseView]:
     names = {c.id: c.name for c in channels.list_channels(db, organisation, include_disabled=True)}
     return [
         PauseView(
@@ -86,7 +84,7 @@ def _pauses(db: Session, organisation: Organisation, zone: ZoneInfo) -> list[Pau
             scope=names.get(p.channel_id, "?") if p.channel_id else "Organisation-wide",
             reason=p.reason,
             by=p.started_by.name if p.started_by else "the command line",
-            since=p.started_at.astimezone(zone),
+            since=p.started_at,
         )
         for p in pause.active_pauses(db, organisation.id)
     ]
@@ -103,13 +101,12 @@ def _duration(delta: timedelta) -> str:
     return " ".join(parts)
 
 
-def _held(db: Session, organisation: Organisation, zone: ZoneInfo) -> list[HeldView]:
+def _held(db: Session, organisation: Organisation) -> list[HeldView]:
     now = utcnow()
     return [
         HeldView(
             row=row,
             channel_name=row.channel.name,
-            due_local=row.due_at.astimezone(zone),
             overdue_by=_duration(now - row.due_at),
             still_paused=pause.active_pause(db, organisation.id, row.channel_id) is not None,
         )
@@ -121,15 +118,13 @@ def _pause_page(
     request: Request, db: Session, *, status_code: int = 200, **form: Any
 ) -> HTMLResponse:
     organisation = org_service.current_organisation(db)
-    zone = organisation_zone(organisation)
     return render(
         request,
         "publishing/pause.html",
         status_code=status_code,
-        pauses=_pauses(db, organisation, zone),
+        pauses=_pauses(db, organisation),
         channels=channels.list_channels(db, organisation),
         held_count=len(pause.held_publications(db, organisation.id)),
-        zone_name=zone.key,
         error=form.get("error"),
         reason=form.get("reason", ""),
         channel=form.get("channel"),
@@ -234,7 +229,7 @@ def _overdue_page(
         request,
         "publishing/resume.html",
         status_code=status_code,
-        held=_held(db, organisation, zone),
+        held=_held(db, organisation),
         paused=bool(pause.active_pauses(db, organisation.id)),
         zone_name=zone.key,
         min_local=now_local.strftime(LOCAL_INPUT),

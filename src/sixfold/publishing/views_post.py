@@ -73,7 +73,6 @@ def post_page(
             highlight.segments(t.text, [f.to_dict() for f in t.verdict.findings]) for t in texts
         ],
         names=names,
-        local=editing.LocalTime(editing.zone_of(organisation)),
         publications=publications,
         step=step,
         steps=review.steps_for(db, organisation.id),

@@ -17,8 +17,12 @@ from sqlalchemy.orm import Session
 from sixfold import audit
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
+from sixfold.channels import service as channel_service
 from sixfold.inputs import Day
+from sixfold.org.clock import organisation_zone
+from sixfold.org.models import Organisation
 from sixfold.web.access import DbSession, Require
+from sixfold.web.audit_reading import Reading, audit_row
 from sixfold.web.routing import add_routes
 from sixfold.web.templating import query_without_page, render
 
@@ -87,10 +91,11 @@ def audit_page(
 ) -> HTMLResponse:
     entries, total = _page(db, filters, page)
     pages = max(1, -(-total // PAGE_SIZE))
+    reading = _reading(db, principal)
     return render(
         request,
         "audit.html",
-        entries=entries,
+        rows=[audit_row(entry, reading) for entry in entries],
         total=total,
         page=page,
         pages=pages,
@@ -99,6 +104,19 @@ def audit_page(
         actions=db.scalars(
             select(audit.AuditEntry.action).distinct().order_by(audit.AuditEntry.action)
         ).all(),
+    )
+
+
+def _reading(db: Session, principal: Principal) -> Reading:
+    organisation = db.get(Organisation, principal.person.organisation_id)
+    channels = (
+        channel_service.list_channels(db, organisation, include_disabled=True)
+        if organisation
+        else []
+    )
+    return Reading(
+        zone=organisation_zone(organisation),
+        channel_names={channel.id: channel.name for channel in channels},
     )
 
 

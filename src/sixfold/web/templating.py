@@ -8,16 +8,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.jobs.runner import error_summary
 from sixfold.notifications import service as notification_service
+from sixfold.org.clock import format_moment, organisation_zone, zone_labels
+from sixfold.org.models import Organisation
 from sixfold.web.access import CSRF_FIELD, csrf_token
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -123,15 +127,23 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["when"] = format_when
     env.filters["plain"] = plain_value
+    env.filters["zone_labels"] = labels_this_year
     env.filters["error_summary"] = error_summary
     env.globals["csrf_field_name"] = CSRF_FIELD
     return Jinja2Templates(env=env)
 
 
-def format_when(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    return value.strftime("%d %b %Y %H:%M UTC")
+@pass_context
+def format_when(context: Context, value: datetime | None) -> str:
+    """`{{ moment | when }}`: the moment in the organisation's zone (`render` puts it in every
+    page's context), labelled; UTC, labelled, where a template has no zone to hand."""
+    zone = context.get("org_zone")
+    return format_moment(value, zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC"))
+
+
+def labels_this_year(zone: ZoneInfo) -> dict[int, str]:
+    """`{{ org_zone | zone_labels | tojson }}`: what a script needs to label times alike."""
+    return zone_labels(zone, year=datetime.now(zone).year)
 
 
 def plain_value(value: object) -> str:
@@ -171,17 +183,20 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def _header_state(request: Request, principal: Principal | None) -> dict[str, Any]:
-    """What the header shows on every page: unread notifications and the crisis-pause
-    banner, read in one session of its own (`render` is given none)."""
+    """What every page needs besides its own context: unread notifications, the crisis-pause
+    banner and the organisation's time zone, read in one session of its own (`render` is
+    given none)."""
     if principal is None:
-        return {"unread_notifications": 0, "active_pauses": []}
+        return {"unread_notifications": 0, "active_pauses": [], "org_zone": ZoneInfo("UTC")}
     # Imported here because the pause pages import this module.
     from sixfold.publishing.views_pause import pause_notices
 
+    organisation_id = principal.person.organisation_id
     with request.app.state.session_factory() as session:
         return {
             "unread_notifications": notification_service.unread_count(session, principal.person),
-            "active_pauses": pause_notices(session, principal.person.organisation_id),
+            "active_pauses": pause_notices(session, organisation_id),
+            "org_zone": organisation_zone(session.get(Organisation, organisation_id)),
         }
 
 

@@ -314,7 +314,29 @@
     status.dataset.kind = kind;
   }
 
-  const clock = (date) => date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // Times as every page shows them ("22 Nov 2026 11:32 CET"): in the organisation's zone, not
+  // the browser's, labelled with the names the server uses (the browser's own names for a
+  // zone differ: "GMT+1" for CET).
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const zoneLabels = (() => {
+    try { return JSON.parse(form.dataset.zoneLabels || "{}"); } catch { return {}; }
+  })();
+  const clockParts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: form.dataset.zone || "UTC", year: "numeric", month: "numeric", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset",
+  });
+
+  function zoneLabel(offset) {
+    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(offset);
+    const minutes = match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+    return zoneLabels[minutes] || offset.replace("GMT", "UTC");
+  }
+
+  function clock(date) {
+    const part = Object.fromEntries(clockParts.formatToParts(date).map((p) => [p.type, p.value]));
+    const month = MONTHS[Number(part.month) - 1];
+    return `${part.day} ${month} ${part.year} ${part.hour}:${part.minute} ${zoneLabel(part.timeZoneName)}`;
+  }
 
   function changed(source) {
     state.dirty = true;
