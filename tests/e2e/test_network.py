@@ -137,7 +137,7 @@ def test_the_network_pages_fit_a_phone(
     screenshots.take(page, "network-overview-phone")
 
     page.get_by_role("navigation", name="Network").get_by_role("link", name="Analyses").click()
-    page.get_by_text("Settings", exact=True).click()  # the settings open, and still fit
+    page.locator("summary", has_text="Settings").click()  # the settings open, and still fit
     assert not scrolls_sideways(page)
     page.get_by_role("navigation", name="Network").get_by_role("link", name="People").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("People in the network")
