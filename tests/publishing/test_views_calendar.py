@@ -144,3 +144,9 @@ def test_a_post_the_viewer_may_not_open_shows_as_a_taken_slot_without_its_text(
     reviewer = pages.as_(newsroom.mentor).get("/calendar", date="2026-07-09").text
     assert "Summer trail guide" in reviewer
     assert f'href="/posts/{planned.post_id}"' in reviewer
+    planned.state = "confirmed"  # published: what it says is public now, its page still not
+    db.commit()
+    page = pages.as_(colleague).get("/calendar", date="2026-07-09").text
+    assert "Summer trail guide" in page
+    assert "Another author’s post" not in page
+    assert f'href="/posts/{planned.post_id}"' not in page

@@ -45,8 +45,10 @@ class CalendarEntry:
     excerpt: str
     problem: str | None
     # Someone else's post the viewer may not open: the calendar shows that the slot is taken
-    # (people plan around it), not what the post says (it may be unannounced news).
+    # (people plan around it) and no link; what the post says only once it is published
+    # (before, it may be unannounced news).
     private: bool = False
+    linked: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,11 @@ def publications_between(
     rows = session.execute(query).all()
     posts = {row.post_id for row, _ in rows}
     shown = set(session.scalars(select(Post.id).where(Post.id.in_(posts), visible)))
-    return [_entry(row, name, zone, row.post_id not in shown) for row, name in rows]
+    return [_entry(row, name, zone, row.post_id in shown) for row, name in rows]
 
 
-def _entry(row: Publication, channel_name: str, zone: ZoneInfo, private: bool) -> CalendarEntry:
+def _entry(row: Publication, channel_name: str, zone: ZoneInfo, visible: bool) -> CalendarEntry:
+    private = not visible and row.state != "confirmed"
     text = " ".join(row.text.split())
     if len(text) > EXCERPT_CHARS:
         text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
@@ -127,8 +130,9 @@ def _entry(row: Publication, channel_name: str, zone: ZoneInfo, private: bool) -
         due_at=row.due_at,
         local=row.due_at.astimezone(zone),
         excerpt=text,
-        problem=row.error_message if row.state in ("held", "failed") and not private else None,
+        problem=row.error_message if row.state in ("held", "failed") and visible else None,
         private=private,
+        linked=visible,
     )
 
 
