@@ -184,7 +184,7 @@ def test_try_it_shows_the_verdict_with_the_words_highlighted(
     add(browser, guardians)
     response = browser.form("/settings/risk/try", {"text": "Harbour fire? Hot deals! <b>"})
     assert response.status_code == 200
-    assert 'class="risk-verdict block"' in response.text
+    assert '<span class="risk-verdict block">Blocked</span>' in response.text  # as the composer
     assert '<mark class="risk-mark block"' in response.text
     assert "&lt;b&gt;" in response.text
     empty = browser.form("/settings/risk/try", {"text": " "})
@@ -230,7 +230,7 @@ def test_the_policy_page_lists_categories_and_saves_a_valid_policy(
     job = db.scalars(select(FeedFetchJob)).one()
     assert (job.url, job.state) == ("https://news.example/feed.xml", "queued")
     saved = browser.get(response.headers["location"])
-    assert '<option value="ok" selected>ok</option>' in saved.text
+    assert '<option value="ok" selected>OK</option>' in saved.text
     assert "The policy was saved" in saved.text
 
 
