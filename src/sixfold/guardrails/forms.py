@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sixfold.errors import ValidationFailed
+from sixfold.org.clock import organisation_zone
 from sixfold.org.models import Organisation
 
 MAX_URL_LENGTH = 2000
@@ -74,8 +74,4 @@ def local_today(organisation: Organisation) -> dt.date:
 
 
 def local_now(organisation: Organisation) -> dt.datetime:
-    try:
-        zone = ZoneInfo(organisation.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return dt.datetime.now(zone)
+    return dt.datetime.now(organisation_zone(organisation))

@@ -97,22 +97,17 @@ def get_person(person_id: Id, principal: CanViewDirectory, db: DbSession) -> Per
 @router.get("/teams", response_model=list[TeamOut])
 def list_teams(principal: CanViewDirectory, db: DbSession) -> list[TeamOut]:
     organisation = service.current_organisation(db)
-    flat: list[TeamOut] = []
-    stack = list(reversed(service.team_tree(db, organisation)))
-    while stack:
-        node = stack.pop()
-        flat.append(
-            TeamOut(
-                id=node.team.id,
-                name=node.team.name,
-                path=node.team.path,
-                parent_id=node.team.parent_id,
-                members=node.members,
-                direct_members=node.direct_members,
-            )
+    return [
+        TeamOut(
+            id=node.team.id,
+            name=node.team.name,
+            path=node.team.path,
+            parent_id=node.team.parent_id,
+            members=node.members,
+            direct_members=node.direct_members,
         )
-        stack.extend(reversed(node.children))
-    return flat
+        for node, _ in service.walk(service.team_tree(db, organisation))
+    ]
 
 
 def register(app: FastAPI) -> None:

@@ -202,12 +202,12 @@ def team_tree(session: Session, organisation: Organisation) -> list[TeamNode]:
     # Children come after their parent in the walk, so counting from its end adds each
     # sub-team's total before its parent's. No recursion: a tree imported before teams had a
     # depth limit may be hundreds of levels deep.
-    for node, _depth in reversed(_walk(roots)):
+    for node, _depth in reversed(walk(roots)):
         node.members = node.direct_members + sum(child.members for child in node.children)
     return roots
 
 
-def _walk(roots: list[TeamNode]) -> list[tuple[TeamNode, int]]:
+def walk(roots: list[TeamNode]) -> list[tuple[TeamNode, int]]:
     """Every node with its depth, each before its sub-teams, in the order of the tree."""
     order: list[tuple[TeamNode, int]] = []
     stack = [(node, 0) for node in reversed(roots)]
@@ -231,7 +231,7 @@ class TeamRow:
 
 
 def team_rows(roots: list[TeamNode]) -> list[TeamRow]:
-    order = _walk(roots)
+    order = walk(roots)
     depths = [0, *(depth for _, depth in order), 0]
     return [
         TeamRow(node, depth, opens=depth > depths[i], closes=max(depth - depths[i + 2], 0))

@@ -20,6 +20,7 @@ from sixfold.channels import service as channels
 from sixfold.errors import NotFound
 from sixfold.guardrails import service as guardrails
 from sixfold.inputs import Id, Moment
+from sixfold.org.clock import organisation_zone
 from sixfold.publishing import access, drafts, editing, limits, link_preview
 from sixfold.publishing.api_models import FindingOut, MediaOut, PostOut, RiskOut, post_out
 from sixfold.publishing.models import Media, Post, PublishMode
@@ -125,7 +126,7 @@ class LinkPreviewOut(BaseModel):
 
 
 def _draft_input(db: Session, principal: Principal, body: DraftIn) -> drafts.DraftInput:
-    zone = editing.zone_of(editing.organisation_of(db, principal))
+    zone = organisation_zone(editing.organisation_of(db, principal))
     return drafts.DraftInput(
         text=body.text,
         channel_ids=list(dict.fromkeys(body.channel_ids)),
@@ -169,7 +170,7 @@ def risk_check(body: RiskCheckIn, principal: CanDraft, db: DbSession) -> RiskOut
     kind = ""
     if body.channel_id is not None:
         kind = channels.get_channel(db, organisation, body.channel_id).kind
-    when = editing.parse_when(body.when, editing.zone_of(organisation))
+    when = editing.parse_when(body.when, organisation_zone(organisation))
     verdict = guardrails.check(db, organisation, body.text, when=when, channel=kind)
     return RiskOut(
         verdict=verdict.verdict.value,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -39,13 +39,6 @@ def organisation_of(session: Session, principal: Principal) -> Organisation:
     return organisation
 
 
-def zone_of(organisation: Organisation) -> ZoneInfo:
-    try:
-        return ZoneInfo(organisation.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def parse_when(value: str | datetime | None, zone: ZoneInfo) -> datetime | None:
     """A moment from the composer or the API, in UTC; one without an offset is read in
     `zone` (the datetime-local input sends none). Its year is checked before it is moved to
@@ -69,23 +62,6 @@ def local_input(moment: datetime | None, zone: ZoneInfo) -> str:
         return ""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-
-
-@dataclass(frozen=True)
-class LocalTime:
-    """Formats moments in the organisation's zone for pages, naming the zone."""
-
-    zone: ZoneInfo
-
-    def __call__(self, moment: datetime | None) -> str:
-        if moment is None:
-            return "—"
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(self.zone).strftime("%d %b %Y %H:%M %Z")
-
-    @property
-    def name(self) -> str:
-        return self.zone.key
 
 
 # Saving -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sixfold.auth.service import Principal
 from sixfold.errors import DomainError, ValidationFailed
 from sixfold.guardrails import service as guardrails
 from sixfold.inputs import Id, ascii_int, parse_id
+from sixfold.org.clock import organisation_zone
 from sixfold.publishing import access, drafts, editing, highlight, limits, review
 from sixfold.publishing.access import EditMode
 from sixfold.publishing.models import Post, PostStatus, PublishMode
@@ -105,7 +106,7 @@ def render_composer(
     conflict: drafts.DraftConflict | None = None,
 ) -> HTMLResponse:
     organisation = editing.organisation_of(db, principal)
-    zone = editing.zone_of(organisation)
+    zone = organisation_zone(organisation)
     verdict = guardrails.check(
         db,
         organisation,
@@ -177,7 +178,7 @@ async def _create_from(
     request: Request, db: DbSession, principal: Principal, form: FormData
 ) -> Response:
     state = state_from_form(form)
-    zone = editing.zone_of(editing.organisation_of(db, principal))
+    zone = organisation_zone(editing.organisation_of(db, principal))
     actor = principal.actor(client_ip(request))
     try:
         post = editing.create(db, principal, input_of(state, zone), actor=actor)
@@ -196,7 +197,7 @@ def edit_post_page(request: Request, post_id: Id, db: DbSession, principal: CanD
     post = access.visible_post(db, principal, post_id)
     if access.edit_mode(db, principal, post) is None:
         return RedirectResponse(f"/posts/{post.id}?done=locked", status_code=303)
-    zone = editing.zone_of(editing.organisation_of(db, principal))
+    zone = organisation_zone(editing.organisation_of(db, principal))
     return render_composer(request, db, principal, post, state_of(post, zone))
 
 
@@ -213,7 +214,7 @@ async def _save_from(
     request: Request, db: DbSession, principal: Principal, post: Post, form: FormData
 ) -> Response:
     state = state_from_form(form)
-    zone = editing.zone_of(editing.organisation_of(db, principal))
+    zone = organisation_zone(editing.organisation_of(db, principal))
     try:
         await _media_changes(db, principal, post, form, state)
         editing.save(
@@ -308,7 +309,7 @@ def _after_save(
     except DomainError as error:
         # The draft was committed before the submit: only the submit is undone.
         db.rollback()
-        zone = editing.zone_of(editing.organisation_of(db, principal))
+        zone = organisation_zone(editing.organisation_of(db, principal))
         return render_composer(
             request,
             db,

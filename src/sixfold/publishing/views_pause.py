@@ -53,13 +53,12 @@ class HeldView:
     still_paused: bool
 
 
-def pause_notices(db: Session, organisation_id: int) -> list[dict[str, str]]:
-    """What the banner on every page says about each pause in force (one query when none)."""
+def pause_notices(db: Session, organisation_id: int, zone: ZoneInfo) -> list[dict[str, str]]:
+    """What the banner on every page says about each pause in force (one query when none),
+    its times in the organisation's `zone`."""
     pauses = pause.active_pauses(db, organisation_id)
     if not pauses:
         return []
-    organisation = db.get(Organisation, organisation_id)
-    zone = organisation_zone(organisation)
     notices = []
     for p in pauses:
         channel = db.get(Channel, p.channel_id) if p.channel_id else None

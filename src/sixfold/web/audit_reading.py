@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sixfold.audit import AuditEntry
+from sixfold.inputs import parse_id
 from sixfold.org.clock import format_moment, parse_moment
 from sixfold.publishing.post_audit import LABEL_CHARS
 
@@ -110,7 +111,7 @@ def _channel_names(value: Any, names: Mapping[int, str]) -> Any:
 def _channel_name(value: object, names: Mapping[int, str]) -> object:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return value
-    if isinstance(value, str) and not value.isdecimal():
+    channel_id = value if isinstance(value, int) else parse_id(value)
+    if channel_id is None:
         return value
-    channel_id = int(value)
     return names.get(channel_id, f"channel {channel_id}")

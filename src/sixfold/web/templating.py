@@ -193,10 +193,11 @@ def _header_state(request: Request, principal: Principal | None) -> dict[str, An
 
     organisation_id = principal.person.organisation_id
     with request.app.state.session_factory() as session:
+        zone = organisation_zone(session.get(Organisation, organisation_id))
         return {
             "unread_notifications": notification_service.unread_count(session, principal.person),
-            "active_pauses": pause_notices(session, organisation_id),
-            "org_zone": organisation_zone(session.get(Organisation, organisation_id)),
+            "active_pauses": pause_notices(session, organisation_id, zone),
+            "org_zone": zone,
         }
 
 
