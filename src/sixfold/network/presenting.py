@@ -14,8 +14,6 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
-from sixfold.network.privacy import suppressed
-
 ROLE_LABELS = {
     "broker": "Broker",
     "central_connector": "Central connector",
@@ -213,10 +211,8 @@ def histogram(values: list[Any], integer: bool) -> dict[str, Any]:
 
 
 def small_groups(report: dict[str, Any]) -> set[str]:
-    """Groups (departments or teams) under the analysis' minimum group size."""
-    minimum = int(report["meta"]["min_group_size"])
-    sizes = Counter(person["department"] for person in report["people"])
-    return {name for name, size in sizes.items() if suppressed(size, minimum)}
+    """Groups under the analysis' minimum group size, as the report marks them."""
+    return {d["name"] for d in report["departments"] if d["suppressed"]}
 
 
 def small_group_label(report: dict[str, Any]) -> str:

@@ -96,8 +96,9 @@ def publications_between(
     """Publications due on local days start ≤ day < end, earliest first. Posts outside
     ``visible`` (a condition on Post) show as private entries."""
     query = (
-        select(Publication, Channel.name)
+        select(Publication, Channel.name, visible.label("visible"))
         .join(Channel, Channel.id == Publication.channel_id)
+        .join(Post, Post.id == Publication.post_id)
         .where(
             Publication.organisation_id == organisation_id,
             Publication.due_at >= local_midnight(start, zone),
@@ -108,10 +109,7 @@ def publications_between(
     )
     if channel_id is not None:
         query = query.where(Publication.channel_id == channel_id)
-    rows = session.execute(query).all()
-    posts = {row.post_id for row, _ in rows}
-    shown = set(session.scalars(select(Post.id).where(Post.id.in_(posts), visible)))
-    return [_entry(row, name, zone, row.post_id in shown) for row, name in rows]
+    return [_entry(row, name, zone, bool(shown)) for row, name, shown in session.execute(query)]
 
 
 def _entry(row: Publication, channel_name: str, zone: ZoneInfo, visible: bool) -> CalendarEntry:

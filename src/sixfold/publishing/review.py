@@ -157,8 +157,7 @@ def approvals(session: Session, post: Post) -> list[Review]:
     reviewers never heard; submitted again, even unchanged, it is reviewed again. Should a
     server's clock step back, an approval may read as older than the round and be asked for
     again: never the other way round."""
-    # Posts submitted before rounds were recorded began theirs when they were submitted.
-    since = post.review_started_at or post.submitted_at
+    since = post.review_started_at  # migration 0007 gave every earlier round its start
     if since is None:
         return []
     return list(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from sixfold.inputs import Id, parse_id
 from sixfold.org import service as org_service
 from sixfold.org.clock import format_moment, organisation_zone
 from sixfold.org.models import Organisation
-from sixfold.publishing import drafts, pause, schedule
+from sixfold.publishing import editing, pause, schedule
 from sixfold.publishing.publisher import Publication
 from sixfold.web.access import DbSession, Require, client_ip
 from sixfold.web.routing import add_routes
@@ -253,19 +253,11 @@ def _publication(db: Session, organisation: Organisation, publication_id: int) -
 
 def parse_local(value: str, zone: ZoneInfo) -> datetime:
     """A datetime-local value typed in the organisation's zone, as an aware UTC datetime."""
-    value = value.strip()
-    if not value:
+    if not value.strip():
         raise ValidationFailed("Choose the new date and time.")
-    try:
-        typed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(
-            f"{value!r} is not a date and time such as 2026-05-01T09:30."
-        ) from None
-    if typed.tzinfo is None:
-        typed = typed.replace(tzinfo=zone)
-    drafts.check_publish_time(typed)  # before UTC, which cannot hold the calendar's edges
-    return typed.astimezone(UTC)
+    moment = editing.parse_when(value, zone)
+    assert moment is not None  # only an empty value reads as none
+    return moment
 
 
 def _publish_now(db: Session, row: Publication, actor: audit.Actor) -> None:
