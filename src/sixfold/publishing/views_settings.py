@@ -131,18 +131,16 @@ def _number(raw: str, what: str) -> int:
     return number
 
 
-def _step_from_form(form: FormData, index: int) -> dict[str, Any] | None:
+def _step_from_form(row: StepRow, index: int) -> dict[str, Any] | None:
     """One row of the form as a stored step; None for a removed or unused row."""
-    prefix = f"step-{index}-"
-    name = str(form.get(prefix + "name", "")).strip()
-    if form.get(prefix + "remove") or (form.get(prefix + "new") and not name):
+    name = row.name.strip()
+    if row.remove or (row.is_new and not name):
         return None
-    step: dict[str, Any] = {"name": name, "mode": str(form.get(prefix + "mode", "any"))}
-    reviewers = str(form.get(prefix + "reviewers", ""))
-    if reviewers.startswith("role:"):
-        step["role"] = reviewers.removeprefix("role:")
-    elif reviewers == "people":
-        people = [_number(str(p), "A reviewer") for p in form.getlist(prefix + "people")]
+    step: dict[str, Any] = {"name": name, "mode": row.mode}
+    if row.reviewers.startswith("role:"):
+        step["role"] = row.reviewers.removeprefix("role:")
+    elif row.reviewers == "people":
+        people = [_number(p, "A reviewer") for p in row.people]
         if not people:
             where = name or f"Step {index + 1}"
             raise ValidationFailed(f"{where}: choose at least one person, or choose a role.")
@@ -151,13 +149,15 @@ def _step_from_form(form: FormData, index: int) -> dict[str, Any] | None:
 
 
 def steps_from_form(form: FormData) -> list[dict[str, Any]]:
-    """The rows in the order of their positions (ties keep the order on the page)."""
-    rows = _number(str(form.get("step_count", "0")), "The number of steps")
+    """The rows in the order of their positions (ties keep the order on the page). The rows
+    are read as `_typed_row` reads them for showing a refused form again."""
+    count = _number(str(form.get("step_count", "0")), "The number of steps")
     ranked = []
-    for index in range(min(max(rows, 0), workflow.MAX_STEPS + 1)):
-        step = _step_from_form(form, index)
+    for index in range(min(max(count, 0), workflow.MAX_STEPS + 1)):
+        row = _typed_row(form, f"step-{index}-")
+        step = _step_from_form(row, index)
         if step is not None:
-            position = str(form.get(f"step-{index}-position", "")).strip()
+            position = row.position.strip()
             ranked.append((_number(position, "A position") if position else index + 1, index, step))
     return [step for _, _, step in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
