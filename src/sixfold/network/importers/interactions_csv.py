@@ -23,7 +23,7 @@ from sixfold.network.importers.base import (
     check_size,
     to_utf8,
 )
-from sixfold.network.importers.lines import csv_records
+from sixfold.network.importers.lines import csv_records, extra_fields, header_names
 from sixfold.network.importers.timestamps import (
     EARLIEST_SECONDS,
     LATEST_SECONDS,
@@ -83,26 +83,10 @@ def _read_header(source: Path | bytes, name: str) -> tuple[int, list[str]]:
     """
     with _text(source) as stream:
         _, header = next(csv_records(stream), (1, []))
-    if isinstance(header, csv.Error):
-        raise ImportAborted(f"{name}: the header line is not readable CSV ({header})")
-    if not header:
+    if header == []:
         raise ImportAborted(f"{name}: the first line is empty; expected the header line")
-    names = [column.strip().lower() for column in header]
-    for column in REQUIRED + OPTIONAL:
-        spelled = [
-            original for original, named in zip(header, names, strict=True) if named == column
-        ]
-        if len(spelled) > 1:
-            raise ImportAborted(
-                f"{name}: the header names the column {column!r} twice "
-                f"({' and '.join(repr(s) for s in spelled)}); keep one"
-            )
-    missing = [column for column in REQUIRED if column not in names]
-    if missing:
-        raise ImportAborted(
-            f"{name}: missing column(s) {', '.join(missing)}; expected "
-            f"{','.join(REQUIRED + OPTIONAL)}"
-        )
+    names = header_names(header, name, REQUIRED, OPTIONAL)
+    assert not isinstance(header, csv.Error)  # header_names refused it
     known = REQUIRED + OPTIONAL
     # A quoted header name may span lines; the first row starts after them.
     first_row = 2 + sum(column.count("\n") for column in header)
@@ -169,8 +153,8 @@ def _read_rows_one_by_one(
         for line, fields in records:
             if isinstance(fields, csv.Error):
                 problems.append((line, f"not readable CSV ({fields})"))
-            elif any(extra.strip() for extra in fields[width:]):
-                problems.append((line, f"{len(fields)} fields, but the header has {width}"))
+            elif extra := extra_fields(fields, width):
+                problems.append((line, extra))
             else:
                 padded = fields[:width] + [None] * (width - len(fields))
                 for column, value in zip(columns, padded, strict=True):

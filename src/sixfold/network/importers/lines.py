@@ -7,8 +7,10 @@ an over-long line is skipped in fixed-size chunks and reported.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
+
+from sixfold.network.importers.base import ImportAborted
 
 _CHUNK = 1024 * 1024
 
@@ -54,3 +56,38 @@ def csv_records(text: Iterable[str]) -> Iterator[tuple[int, list[str] | csv.Erro
             yield start, error
             continue
         yield start, fields
+
+
+def header_names(
+    header: list[str] | csv.Error, source: str, required: Sequence[str], optional: Sequence[str]
+) -> list[str]:
+    """A CSV header's column names, trimmed and lower-cased; ImportAborted, naming `source`,
+    when it cannot be read, names a column the importer reads twice, or lacks a required one."""
+    if isinstance(header, csv.Error):
+        # An unclosed quote in the header swallows the file until the csv module's field limit.
+        raise ImportAborted(f"{source}: the header line is not readable CSV ({header})")
+    names = [column.strip().lower() for column in header]
+    for column in (*required, *optional):
+        spelled = [
+            original for original, named in zip(header, names, strict=True) if named == column
+        ]
+        if len(spelled) > 1:
+            raise ImportAborted(
+                f"{source}: the header names the column {column!r} twice "
+                f"({' and '.join(repr(s) for s in spelled)}); keep one"
+            )
+    missing = [column for column in required if column not in names]
+    if missing:
+        raise ImportAborted(
+            f"{source}: missing column(s) {', '.join(missing)}; expected "
+            f"{','.join((*required, *optional))}"
+        )
+    return names
+
+
+def extra_fields(fields: list[str], width: int) -> str | None:
+    """What is wrong with a record holding more fields than the header names (blank trailing
+    ones are harmless), or None."""
+    if any(extra.strip() for extra in fields[width:]):
+        return f"{len(fields)} fields, but the header has {width}"
+    return None

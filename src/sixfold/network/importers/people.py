@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sixfold.network.importers.base import (
-    ImportAborted,
     ImportLimits,
     ImportProblem,
     ProblemLog,
     check_size,
     to_utf8,
 )
-from sixfold.network.importers.lines import csv_records
+from sixfold.network.importers.lines import csv_records, extra_fields, header_names
 from sixfold.network.orgchart import OrgChart, Person, build_orgchart, find_cycle_members
 
 REQUIRED_COLUMNS = ("id", "department")
@@ -51,8 +50,9 @@ def _read_rows(
             continue
         if not fields:
             continue  # a blank line
-        if any(extra.strip() for extra in fields[len(header) :]):
-            log.add(line, f"{len(fields)} fields, but the header has {len(header)}; row skipped")
+        extra = extra_fields(fields, len(header))
+        if extra:
+            log.add(line, f"{extra}; row skipped")
             continue
         person = _person_from_row(dict(zip(header, fields, strict=False)), line, log, limits)
         if person is None:
@@ -73,20 +73,7 @@ def _read_rows(
 
 def _read_header(records: Iterator[tuple[int, list[str] | csv.Error]], source: str) -> list[str]:
     _, header = next(records, (1, []))
-    if isinstance(header, csv.Error):
-        # An unclosed quote in the header swallows the file until the csv module's field limit.
-        raise ImportAborted(f"{source}: the header line is not readable CSV ({header})")
-    names = [name.strip().lower() for name in header]
-    for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-        if names.count(name) > 1:
-            raise ImportAborted(f"{source}: the header names the column {name!r} twice; keep one")
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise ImportAborted(
-            f"{source}: missing column(s) {', '.join(missing)}; "
-            f"expected {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
-        )
-    return names
+    return header_names(header, source, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
 
 
 def _person_from_row(
