@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -112,3 +114,22 @@ def test_the_page_shows_readable_details_and_keeps_addresses_whole(
     details = body.split('data-label="Details">')[1].split("</td>")[0]
     for raw in ("[", "{", "+00:00"):
         assert raw not in details
+
+
+def test_the_day_filters_mean_the_organisations_days(
+    client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organisation = factories.organisation(db)
+    organisation.timezone = "Europe/Amsterdam"
+    admin = factories.person(db, organisation, roles=(Role.ADMINISTRATOR,), settings=settings)
+    # 00:30 in Amsterdam on 22 November is still 21 November in UTC.
+    monkeypatch.setattr(audit, "utcnow", lambda: datetime(2026, 11, 21, 23, 30, tzinfo=UTC))
+    audit.record(db, audit.Actor(id=admin.id, label="early"), "test.early_morning")
+    monkeypatch.undo()
+    db.commit()
+    sign_in(client, admin.email, factories.PASSWORD)
+    query = {"action": "test.early_morning"}
+    assert client.get("/api/v1/audit", params={**query, "since": "2026-11-22"}).json()["total"] == 1
+    assert client.get("/api/v1/audit", params={**query, "until": "2026-11-21"}).json()["total"] == 0
+    page = client.get("/audit", params={**query, "since": "2026-11-22", "until": "2026-11-22"})
+    assert "early_morning" in page.text.split("<tbody>")[1]

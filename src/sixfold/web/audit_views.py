@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -19,6 +20,7 @@ from sixfold.auth.permissions import Permission
 from sixfold.auth.service import Principal
 from sixfold.channels import service as channel_service
 from sixfold.inputs import Day
+from sixfold.org import service as org_service
 from sixfold.org.clock import organisation_zone
 from sixfold.org.models import Organisation
 from sixfold.web.access import DbSession, Require
@@ -40,6 +42,9 @@ class AuditFilter(BaseModel):
     target: str = ""
     since: date | None = None
     until: date | None = None
+    # The days are the organisation's, as the page shows its times: "from 22 Nov" includes
+    # 00:30 CET that morning, which is still 21 Nov in UTC.
+    zone: str = "UTC"
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         entry = audit.AuditEntry
@@ -49,22 +54,27 @@ class AuditFilter(BaseModel):
             query = query.where(func.lower(entry.actor).like(f"%{self.actor.lower()}%"))
         if self.target:
             query = query.where(func.lower(entry.target).like(f"%{self.target.lower()}%"))
+        zone = ZoneInfo(self.zone)
         if self.since:
-            query = query.where(entry.at >= datetime.combine(self.since, time.min, tzinfo=UTC))
+            query = query.where(entry.at >= datetime.combine(self.since, time.min, tzinfo=zone))
         if self.until:
-            end = datetime.combine(self.until, time.min, tzinfo=UTC) + timedelta(days=1)
+            end = datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=zone)
             query = query.where(entry.at < end)
         return query
 
 
 def _filter(
+    db: DbSession,
     action: Annotated[str, Query(max_length=100)] = "",
     actor: Annotated[str, Query(max_length=320)] = "",
     target: Annotated[str, Query(max_length=200)] = "",
     since: Day | None = None,
     until: Day | None = None,
 ) -> AuditFilter:
-    return AuditFilter(action=action, actor=actor, target=target, since=since, until=until)
+    zone = organisation_zone(org_service.current_organisation(db)).key
+    return AuditFilter(
+        action=action, actor=actor, target=target, since=since, until=until, zone=zone
+    )
 
 
 Filters = Annotated[AuditFilter, Depends(_filter)]
